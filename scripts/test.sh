@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The test command of coze-rs: builds everything, runs every Rust test, then runs the official
+# Python SDK (cozepy, pinned in conformance/python/requirements.txt) against `coze emulator`.
+#
+# Needs only Rust, Python 3 and network access to crates.io and PyPI (first run). Re-runs reuse
+# the venv at .venv. Exits non-zero if any part fails; the summary at the end says which.
+#
+# Environment: CARGO_TARGET_DIR (honoured), COZE_TEST_SKIP_RUST=1 (conformance only, for a
+# quick loop), PYTEST_ARGS (extra pytest arguments, e.g. "-k stream -x").
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+need cargo "install Rust from https://rustup.rs"
+need python3 "install Python 3.9 or newer"
+
+LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/coze-rs-test.XXXXXX")"
+trap 'rm -rf "$LOG_DIR"' EXIT
+RUST_LOG_FILE="$LOG_DIR/cargo-test.log"
+PYTEST_LOG_FILE="$LOG_DIR/pytest.log"
+declare -a FAILED=()
+
+if [[ "${COZE_TEST_SKIP_RUST:-}" != 1 ]]; then
+  step "cargo build --workspace --all-targets"
+  cargo build --workspace --all-targets
+  step "cargo test --workspace"
+  if ! cargo test --workspace 2>&1 | tee "$RUST_LOG_FILE"; then
+    FAILED+=("cargo test")
+  fi
+fi
+
+step "conformance: Python venv (.venv) with cozepy"
+setup_venv "$ROOT/.venv" "$ROOT/conformance/python/requirements.txt"
+
+step "conformance: build the coze binary"
+cargo build -p coze-cli --bin coze
+COZE_BIN="$(cargo_target_dir)/debug/coze"
+[[ -x "$COZE_BIN" ]] || die "cargo built coze-cli but $COZE_BIN is missing"
+export COZE_BIN
+
+step "conformance: pytest conformance/python"
+pytest_rc=0
+# shellcheck disable=SC2086 # PYTEST_ARGS is a word list on purpose
+(cd "$ROOT/conformance/python" && with_timeout 1200 "$ROOT/.venv/bin/python" -m pytest ${PYTEST_ARGS:-}) \
+  2>&1 | tee "$PYTEST_LOG_FILE" || pytest_rc=${PIPESTATUS[0]}
+case "$pytest_rc" in
+  0) ;;
+  5) FAILED+=("pytest (no tests were collected)") ;;
+  *) FAILED+=("pytest (exit $pytest_rc)") ;;
+esac
+
+step "summary"
+if [[ -f "$RUST_LOG_FILE" ]]; then
+  rust_summary "$RUST_LOG_FILE"
+fi
+echo "conformance: $(grep -E '^=+ .*(passed|failed|error|skipped|xfailed|no tests).* =+$' "$PYTEST_LOG_FILE" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//')"
+
+if ((${#FAILED[@]})); then
+  printf 'FAILED: %s\n' "${FAILED[@]}" >&2
+  exit 1
+fi
+echo "all tests passed"
