@@ -32,6 +32,10 @@ with warnings.catch_warnings():
     from cozepy.request import SyncHTTPClient
 
 REPO = Path(__file__).resolve().parents[2]
+# cozepy's OAuth apps build their own httpx clients, which read proxy settings from the
+# environment; the emulator is on loopback and must never be reached through a proxy.
+os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
+os.environ["no_proxy"] = os.environ["NO_PROXY"]
 # The first start may include the OS loading a freshly linked debug binary.
 START_TIMEOUT_S = 60
 # Every request the SDK makes gets a bound, so a hung emulator fails a test instead of CI.
