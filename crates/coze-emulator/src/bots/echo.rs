@@ -1,0 +1,71 @@
+//! The `echo` bot: repeats the user's message and recalls what the user said earlier in the
+//! same section, so tests can see context and `clear` at work.
+//!
+//! Answer: `You said: "<query>".` then, when the section has earlier questions,
+//! ` Earlier in this conversation you said: "<q1>", "<q2>".`, then for each attached file
+//! ` You attached <kind> <id or url>.`. Follow-ups: `Tell me more about <query>` and
+//! `What did I say before?`.
+
+use futures_util::future::BoxFuture;
+
+use super::{Behavior, BotReply, ChatContext, FileRef, quote};
+
+/// See the module docs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Echo;
+
+impl Behavior for Echo {
+    fn respond<'a>(&'a self, ctx: &'a ChatContext) -> BoxFuture<'a, BotReply> {
+        Box::pin(async move { answer(ctx) })
+    }
+}
+
+/// The echo answer for `ctx` (also used by bots that behave like echo).
+pub fn answer(ctx: &ChatContext) -> BotReply {
+    let query = ctx.query().map(|t| t.text()).unwrap_or_default();
+    let mut text = if query.trim().is_empty() {
+        "You sent an empty message.".to_string()
+    } else {
+        format!("You said: {}.", quote(&query))
+    };
+    // Earlier user messages: the section's history plus this turn's messages before the query.
+    let before_query = ctx
+        .input
+        .iter()
+        .rposition(|t| t.role == "user")
+        .unwrap_or(0);
+    let earlier: Vec<String> = ctx
+        .history
+        .iter()
+        .chain(&ctx.input[..before_query])
+        .filter(|t| t.role == "user")
+        .map(|t| quote(&t.text()))
+        .collect();
+    if !earlier.is_empty() {
+        text.push_str(&format!(
+            " Earlier in this conversation you said: {}.",
+            earlier.join(", ")
+        ));
+    }
+    for file in ctx.query().map(|t| t.files()).unwrap_or_default() {
+        text.push_str(&format!(" You attached {} {}.", file.kind, describe(&file)));
+    }
+    let topic: String = query.trim().chars().take(40).collect();
+    let follow_ups = if topic.is_empty() {
+        vec!["What can you do?".to_string()]
+    } else {
+        vec![
+            format!("Tell me more about {topic}"),
+            "What did I say before?".to_string(),
+        ]
+    };
+    BotReply::Answer { text, follow_ups }
+}
+
+fn describe(file: &FileRef) -> String {
+    match (&file.file_id, &file.file_url) {
+        (Some(id), _) => format!("file_id {id}"),
+        (None, Some(url)) => url.clone(),
+        (None, None) => "(no file_id or file_url)".to_string(),
+    }
+}
