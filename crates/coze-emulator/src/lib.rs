@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bots;
+pub mod engine;
 pub mod envelope;
 pub mod faults;
 pub mod routes;

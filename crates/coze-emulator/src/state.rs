@@ -532,6 +532,9 @@ pub struct ChatRecord {
     pub required_action: Vec<ToolCall>,
     /// Ids of the request's `additional_messages` as stored.
     pub inserted_message_ids: Vec<String>,
-    /// A non-streaming run whose result is ready but not yet shown (applied on retrieve).
+    /// False when the request said `auto_save_history: false`: nothing is stored.
+    pub auto_save_history: bool,
+    /// A non-streaming run whose reply is ready but not yet applied (applied on the next
+    /// retrieve, or by the auto-complete timer).
     pub pending: Option<crate::bots::BotReply>,
 }

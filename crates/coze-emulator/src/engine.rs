@@ -1,0 +1,508 @@
+//! The chat engine: runs a bot for a chat and turns its reply into events and state.
+//!
+//! Streaming: `conversation.chat.created` → `conversation.chat.in_progress` → answer deltas
+//! (one message id) → `conversation.message.completed` for the answer, the `verbose`
+//! `generate_answer_finish` message and each `follow_up` → `conversation.chat.completed` (with
+//! usage) → `done`. A tool call instead ends with a `function_call` message and
+//! `conversation.chat.requires_action`; a failure with `conversation.chat.failed`.
+//!
+//! State changes happen just before the event that announces them, so a client that has
+//! seen `chat.completed` finds the chat completed on retrieve. A cancelled chat stops at the
+//! next step (its stream ends with `done`). Non-streaming chats compute the reply at once
+//! and apply it on the next retrieve (or when the auto-complete timer fires).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+
+use crate::bots::{BotReply, ChatContext, Turn};
+use crate::routes::messages::{is_conversation_visible, message_json};
+use crate::sse::{EventSender, chat_frame, done_frame};
+use crate::state::{AppState, ChatRecord, ChatStatus, MessageRecord, ToolCall, Usage};
+
+/// A chat as on the wire (ids as strings, ints for times, usage and error code).
+pub fn chat_json(c: &ChatRecord) -> Value {
+    let (code, msg) = c.last_error.clone().unwrap_or((0, String::new()));
+    let mut chat = json!({
+        "id": c.id,
+        "conversation_id": c.conversation_id,
+        "bot_id": c.bot_id,
+        "section_id": c.section_id,
+        "created_at": c.created_at,
+        "meta_data": c.meta_data,
+        "last_error": {"code": code, "msg": msg},
+        "status": c.status.as_str(),
+        "usage": {
+            "token_count": c.usage.input_count + c.usage.output_count,
+            "output_count": c.usage.output_count,
+            "input_count": c.usage.input_count,
+        },
+        "inserted_additional_messages":
+            c.inserted_message_ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
+    });
+    if let Some(object) = chat.as_object_mut() {
+        if let Some(at) = c.completed_at {
+            object.insert("completed_at".into(), json!(at));
+        }
+        if let Some(at) = c.failed_at {
+            object.insert("failed_at".into(), json!(at));
+        }
+        if c.status == ChatStatus::RequiresAction {
+            let calls: Vec<Value> = c
+                .required_action
+                .iter()
+                .map(|call| {
+                    json!({
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": call.arguments},
+                    })
+                })
+                .collect();
+            object.insert(
+                "required_action".into(),
+                json!({"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": calls}}),
+            );
+        }
+    }
+    chat
+}
+
+/// A rough token count: one token per four characters, at least one for non-empty text.
+pub fn estimate_tokens(text: &str) -> i64 {
+    let chars = text.chars().count() as i64;
+    (chars + 3) / 4
+}
+
+/// The context a bot sees for `chat`: the current section's earlier questions and answers
+/// and the chat's own inserted messages.
+pub fn context_for(state: &AppState, chat: &ChatRecord) -> ChatContext {
+    let store = state.store();
+    let turn = |m: &MessageRecord| Turn {
+        role: m.role.clone(),
+        kind: m.kind.clone(),
+        content: m.content.clone(),
+        content_type: m.content_type.clone(),
+    };
+    let history = store
+        .messages
+        .values()
+        .filter(|m| m.conversation_id == chat.conversation_id && m.section_id == chat.section_id)
+        .filter(|m| is_conversation_visible(m) && m.chat_id != chat.id)
+        .filter(|m| !chat.inserted_message_ids.contains(&m.id))
+        .map(turn)
+        .collect();
+    let input = chat
+        .inserted_message_ids
+        .iter()
+        .filter_map(|id| store.message(id))
+        .map(turn)
+        .collect();
+    let bot_name = store
+        .bots
+        .get(&chat.bot_id)
+        .map(|b| b.name.clone())
+        .unwrap_or_default();
+    ChatContext {
+        state: state.clone(),
+        bot_id: chat.bot_id.clone(),
+        bot_name,
+        user_id: chat.user_id.clone(),
+        conversation_id: chat.conversation_id.clone(),
+        section_id: chat.section_id.clone(),
+        chat_id: chat.id.clone(),
+        history,
+        input,
+        tool_calls: Vec::new(),
+        tool_outputs: Vec::new(),
+        custom_variables: Map::new(),
+    }
+}
+
+/// Input tokens of a context.
+pub fn input_tokens(ctx: &ChatContext) -> i64 {
+    let text: i64 = ctx
+        .history
+        .iter()
+        .chain(&ctx.input)
+        .map(|t| estimate_tokens(&t.content))
+        .sum();
+    let tools: i64 = ctx
+        .tool_outputs
+        .iter()
+        .map(|o| estimate_tokens(&o.output))
+        .sum();
+    (text + tools).max(1)
+}
+
+/// Splits an answer into a few deltas at word boundaries (at least two for any text with
+/// two or more characters); the deltas concatenate to `text`.
+pub fn split_deltas(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split_inclusive(' ').collect();
+    if words.len() >= 2 {
+        let groups = words.len().min(8);
+        let size = words.len().div_ceil(groups);
+        return words.chunks(size).map(|c| c.concat()).collect();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() < 2 {
+        return vec![text.to_string()];
+    }
+    let (a, b) = chars.split_at(chars.len() / 2);
+    vec![a.iter().collect(), b.iter().collect()]
+}
+
+/// Where events go: a stream, or nowhere (non-streaming chats).
+#[derive(Debug)]
+pub struct Output<'a> {
+    sender: Option<&'a mut EventSender>,
+    delta_delay: Duration,
+}
+
+impl<'a> Output<'a> {
+    /// Events to a stream.
+    pub fn stream(sender: &'a mut EventSender, delta_delay: Duration) -> Output<'a> {
+        Output {
+            sender: Some(sender),
+            delta_delay,
+        }
+    }
+
+    /// No events (state changes only).
+    pub fn silent() -> Output<'a> {
+        Output {
+            sender: None,
+            delta_delay: Duration::ZERO,
+        }
+    }
+
+    async fn send(&mut self, frame: Bytes) {
+        if let Some(sender) = self.sender.as_deref_mut() {
+            sender.send(frame).await;
+        }
+    }
+
+    async fn pause_between_deltas(&self) {
+        let open = self.sender.as_deref().is_some_and(EventSender::is_open);
+        if open && !self.delta_delay.is_zero() {
+            tokio::time::sleep(self.delta_delay).await;
+        }
+    }
+}
+
+/// Sets the chat's status and sends the matching `conversation.chat.*` event, unless the
+/// chat was cancelled meanwhile (then returns false).
+pub async fn announce_status(
+    state: &AppState,
+    chat_id: &str,
+    status: ChatStatus,
+    out: &mut Output<'_>,
+) -> bool {
+    let chat = {
+        let mut store = state.store();
+        let Some(chat) = store.chats.get_mut(chat_id) else {
+            return false;
+        };
+        if chat.status == ChatStatus::Canceled {
+            return false;
+        }
+        chat.status = status;
+        chat.clone()
+    };
+    let event = format!("conversation.chat.{}", status.as_str());
+    out.send(chat_frame(&event, &chat_json(&chat))).await;
+    true
+}
+
+/// Applies a bot's reply to the chat, sending events to `out`; ends the stream with `done`.
+pub async fn drive(state: &AppState, chat_id: &str, reply: BotReply, out: &mut Output<'_>) {
+    drive_steps(state, chat_id, reply, out).await;
+    out.send(done_frame()).await;
+}
+
+async fn drive_steps(state: &AppState, chat_id: &str, reply: BotReply, out: &mut Output<'_>) {
+    let Some(chat) = state.store().chats.get(chat_id).cloned() else {
+        return;
+    };
+    let template = MessageRecord {
+        id: String::new(),
+        conversation_id: chat.conversation_id.clone(),
+        section_id: chat.section_id.clone(),
+        bot_id: chat.bot_id.clone(),
+        chat_id: chat.id.clone(),
+        role: "assistant".into(),
+        kind: String::new(),
+        content: String::new(),
+        content_type: "text".into(),
+        meta_data: Map::new(),
+        created_at: state.now(),
+        updated_at: state.now(),
+    };
+    let make = |kind: &str, content: String| MessageRecord {
+        id: state.new_id(),
+        kind: kind.to_string(),
+        content,
+        ..template.clone()
+    };
+    match reply {
+        BotReply::Answer { text, follow_ups } => {
+            let mut answer = make("answer", String::new());
+            for delta in split_deltas(&text) {
+                if is_canceled(state, chat_id) {
+                    return;
+                }
+                answer.content = delta;
+                out.send(chat_frame(
+                    "conversation.message.delta",
+                    &message_json(&answer),
+                ))
+                .await;
+                out.pause_between_deltas().await;
+            }
+            answer.content = text;
+            let verbose = make("verbose", verbose_finish());
+            let mut output = estimate_tokens(&answer.content);
+            let mut messages = vec![answer, verbose];
+            for follow_up in follow_ups {
+                output += estimate_tokens(&follow_up);
+                messages.push(make("follow_up", follow_up));
+            }
+            for message in messages {
+                if !publish_message(state, &chat, message, out).await {
+                    return;
+                }
+            }
+            finish(
+                state,
+                chat_id,
+                ChatStatus::Completed,
+                output.max(1),
+                None,
+                Vec::new(),
+                out,
+            )
+            .await;
+        }
+        BotReply::ToolCalls(calls) => {
+            let mut tool_calls = Vec::new();
+            let mut output = 0;
+            for call in calls {
+                let arguments = call.arguments.to_string();
+                let content = json!({
+                    "name": call.name,
+                    "arguments": call.arguments,
+                    "plugin_id": "",
+                    "api_id": "",
+                    "plugin_type": 0,
+                    "thought": "",
+                })
+                .to_string();
+                output += estimate_tokens(&content);
+                if !publish_message(state, &chat, make("function_call", content), out).await {
+                    return;
+                }
+                tool_calls.push(ToolCall {
+                    id: state.new_id(),
+                    name: call.name,
+                    arguments,
+                });
+            }
+            finish(
+                state,
+                chat_id,
+                ChatStatus::RequiresAction,
+                output.max(1),
+                None,
+                tool_calls,
+                out,
+            )
+            .await;
+        }
+        BotReply::Fail { code, msg } => {
+            finish(
+                state,
+                chat_id,
+                ChatStatus::Failed,
+                0,
+                Some((code, msg)),
+                Vec::new(),
+                out,
+            )
+            .await;
+        }
+    }
+}
+
+/// `verbose` content marking the end of the answers.
+fn verbose_finish() -> String {
+    json!({
+        "msg_type": "generate_answer_finish",
+        "data": "{\"finish_reason\":0,\"FinData\":\"\"}",
+        "from_module": null,
+        "from_unit": null,
+    })
+    .to_string()
+}
+
+fn is_canceled(state: &AppState, chat_id: &str) -> bool {
+    state
+        .store()
+        .chats
+        .get(chat_id)
+        .is_none_or(|c| c.status == ChatStatus::Canceled)
+}
+
+/// Stores a finished message (when the chat saves history) and sends
+/// `conversation.message.completed`; false if the chat was cancelled.
+async fn publish_message(
+    state: &AppState,
+    chat: &ChatRecord,
+    message: MessageRecord,
+    out: &mut Output<'_>,
+) -> bool {
+    {
+        let mut store = state.store();
+        if store
+            .chats
+            .get(&chat.id)
+            .is_none_or(|c| c.status == ChatStatus::Canceled)
+        {
+            return false;
+        }
+        if chat.auto_save_history {
+            store.insert_message(message.clone());
+        }
+    }
+    out.send(chat_frame(
+        "conversation.message.completed",
+        &message_json(&message),
+    ))
+    .await;
+    true
+}
+
+async fn finish(
+    state: &AppState,
+    chat_id: &str,
+    status: ChatStatus,
+    output_count: i64,
+    error: Option<(i64, String)>,
+    tool_calls: Vec<ToolCall>,
+    out: &mut Output<'_>,
+) {
+    let now = state.now();
+    {
+        let mut store = state.store();
+        let Some(chat) = store.chats.get_mut(chat_id) else {
+            return;
+        };
+        if chat.status == ChatStatus::Canceled {
+            return;
+        }
+        chat.usage = Usage {
+            input_count: chat.usage.input_count,
+            output_count: chat.usage.output_count + output_count,
+        };
+        match status {
+            ChatStatus::Completed => chat.completed_at = Some(now),
+            ChatStatus::Failed => chat.failed_at = Some(now),
+            _ => {}
+        }
+        chat.last_error = error;
+        chat.required_action = tool_calls;
+    }
+    announce_status(state, chat_id, status, out).await;
+}
+
+/// Runs a streamed chat to its end: `created` (unless `resumed`), `in_progress`, the bot's
+/// reply, `done`.
+pub async fn run_stream(state: AppState, ctx: ChatContext, resumed: bool, mut sender: EventSender) {
+    let delay = state.settings().delta_delay;
+    let mut out = Output::stream(&mut sender, delay);
+    if !resumed && !announce_status(&state, &ctx.chat_id, ChatStatus::Created, &mut out).await {
+        out.send(done_frame()).await;
+        return;
+    }
+    if !announce_status(&state, &ctx.chat_id, ChatStatus::InProgress, &mut out).await {
+        out.send(done_frame()).await;
+        return;
+    }
+    let reply = respond(&state, &ctx).await;
+    drive(&state, &ctx.chat_id, reply, &mut out).await;
+}
+
+/// Runs a non-streamed chat: computes the reply now and parks it on the chat; it is applied
+/// by the next retrieve or after `chat_auto_complete_after`.
+pub async fn run_background(state: AppState, ctx: ChatContext) {
+    let reply = respond(&state, &ctx).await;
+    {
+        let mut store = state.store();
+        match store.chats.get_mut(&ctx.chat_id) {
+            Some(chat) if chat.status == ChatStatus::InProgress => chat.pending = Some(reply),
+            _ => return,
+        }
+    }
+    tokio::time::sleep(state.settings().chat_auto_complete_after).await;
+    apply_pending(&state, &ctx.chat_id).await;
+}
+
+/// Applies a parked reply, if there is one.
+pub async fn apply_pending(state: &AppState, chat_id: &str) {
+    let reply = {
+        let mut store = state.store();
+        match store.chats.get_mut(chat_id) {
+            Some(chat) if chat.status == ChatStatus::InProgress => chat.pending.take(),
+            _ => None,
+        }
+    };
+    if let Some(reply) = reply {
+        drive(state, chat_id, reply, &mut Output::silent()).await;
+    }
+}
+
+async fn respond(state: &AppState, ctx: &ChatContext) -> BotReply {
+    let behavior = state
+        .store()
+        .bots
+        .get(&ctx.bot_id)
+        .map(|b| b.behavior.clone());
+    match behavior {
+        Some(behavior) => behavior.respond(ctx).await,
+        None => BotReply::Fail {
+            code: 4200,
+            msg: format!("bot {} no longer exists", ctx.bot_id),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deltas_concatenate_and_are_several() {
+        for text in [
+            "You said: \"hello there\".",
+            "ab",
+            "x",
+            "",
+            "一二三四",
+            "a b c d e f g h i j k l m n o p q r",
+        ] {
+            let deltas = split_deltas(text);
+            assert_eq!(deltas.concat(), text);
+            if text.chars().count() >= 2 {
+                assert!(deltas.len() >= 2, "{text:?} -> {deltas:?}");
+            }
+            assert!(deltas.len() <= 9);
+        }
+    }
+
+    #[test]
+    fn token_estimate() {
+        assert_eq!(estimate_tokens(""), 0);
+        assert_eq!(estimate_tokens("a"), 1);
+        assert_eq!(estimate_tokens("abcdefgh"), 2);
+    }
+}
