@@ -122,6 +122,9 @@ pub fn channel(faults: StreamFaults, framing: Framing) -> (EventSender, Response
             }
             if st.faults.cut_after_events.is_some_and(|n| st.sent >= n) {
                 st.finished = true;
+                // Pause first: while the body is pending hyper flushes the events already
+                // buffered, so the client really receives N events before the cut.
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 // An error item makes hyper abort the connection mid-body.
                 return Some((Err(CutConnection), st));
             }
