@@ -13,6 +13,7 @@ from cozepy import (
     Message,
     MessageObjectString,
     MessageType,
+    PublishStatus,
 )
 
 from support import completed_messages, only
@@ -72,7 +73,7 @@ def test_bot_create_update_publish_then_chat(coze, emulator, user_id):
 
     v1 = {b.bot_id for b in coze.bots.list(space_id=emulator.workspace_id, page_size=2)}
     assert bot.bot_id in v1 and emulator.bots["echo"] in v1
-    drafts = coze.bots.list(space_id=emulator.workspace_id, publish_status="all", use_api_version=2, page_size=50)
+    drafts = coze.bots.list(space_id=emulator.workspace_id, publish_status=PublishStatus.ALL, use_api_version=2, page_size=50)
     listed = {b.id: b for b in drafts}
     assert listed[bot.bot_id].is_published is True
     assert listed[emulator.bots["unpublished"]].is_published is False
