@@ -7,6 +7,7 @@ pub mod bots;
 pub mod engine;
 pub mod envelope;
 pub mod faults;
+pub mod plugins;
 pub mod routes;
 pub mod sse;
 pub mod state;
@@ -198,6 +199,7 @@ impl Emulator {
             "pat": self.pat,
             "workspace_id": self.workspace_id(),
             "bots": self.bots(),
+            "glif": plugins::info(&self.base_url, &self.state),
         });
         if let Some(object) = info.as_object_mut() {
             let extras = self.state.store().info_extras.clone();

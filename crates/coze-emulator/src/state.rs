@@ -82,6 +82,8 @@ pub struct BotIds {
     pub failing: String,
     /// Not published to the API channel: every chat is refused with 4015.
     pub unpublished: String,
+    /// Calls a tool of the imported plugin (`/_emulator/plugins/import`) over HTTP.
+    pub plugin: String,
 }
 
 impl AppState {
@@ -98,6 +100,7 @@ impl AppState {
                 tool: id(),
                 failing: id(),
                 unpublished: id(),
+                plugin: id(),
             },
         };
         let state = AppState {
@@ -188,6 +191,13 @@ impl AppState {
             }
             // Seeds of other modules go here.
             crate::workflows::seed(&mut store);
+            crate::plugins::bot::seed(
+                &mut store,
+                &ids.bots.plugin,
+                &ids.workspace_id,
+                &ids.user_id,
+                now,
+            );
         }
         state
     }
@@ -266,6 +276,8 @@ pub struct Store {
     pub workflows: crate::workflows::WorkflowStore,
     /// Key/value pairs merged into `Emulator::info()` (e.g. `"oauth"` by the OAuth module).
     pub info_extras: Map<String, Value>,
+    /// Imported plugins and the fake Glif's settings (`crate::plugins`).
+    pub plugins: crate::plugins::PluginStore,
 }
 
 impl fmt::Debug for Store {

@@ -11,7 +11,9 @@ pub mod chatflow;
 pub mod conversations;
 pub mod emulator;
 pub mod files;
+pub mod glif;
 pub mod messages;
+pub mod plugins;
 pub mod workflows;
 pub mod workspaces;
 
@@ -40,6 +42,8 @@ pub fn routes() -> Router<AppState> {
         .merge(files::routes())
         .merge(workflows::routes())
         .merge(chatflow::routes())
+        .merge(glif::routes())
+        .merge(plugins::routes())
 }
 
 /// The query string as a map; a parameter given with an empty value counts as absent.
