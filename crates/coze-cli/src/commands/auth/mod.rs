@@ -1,0 +1,319 @@
+//! `coze auth ...` and `coze whoami`: log in with any Coze OAuth flow or a PAT, keep the
+//! token in the profile's credentials, and show or hand out the current token.
+
+pub mod callback;
+pub mod login;
+pub mod source;
+
+use clap::Subcommand;
+use coze_sdk::auth::{RefreshingTokenSource, needs_login};
+use serde_json::json;
+
+use self::source::{config_error, login_command};
+use crate::config::{AuthMethod, StoredCredentials, time};
+use crate::error::CliError;
+use crate::settings::{Credentials, Settings};
+
+/// `coze auth` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Log in (PKCE, device code, web app, JWT or PAT) and store the token in the profile
+    Login(login::LoginArgs),
+    /// Show the profile's region, method, account and token expiry (never the token)
+    Status,
+    /// Print a valid access token for scripts, refreshing it first if needed
+    Token,
+    /// Renew the access token now
+    Refresh,
+    /// Remove the profile's stored credentials
+    Logout,
+}
+
+/// Runs a `coze auth` subcommand.
+///
+/// # Errors
+///
+/// Not logged in, a corrupt store, or a failed flow or refresh.
+pub async fn run(cmd: AuthCommand, settings: &Settings) -> anyhow::Result<()> {
+    match cmd {
+        AuthCommand::Login(args) => login::run(args, settings).await,
+        AuthCommand::Status => status(settings),
+        AuthCommand::Token => token(settings).await,
+        AuthCommand::Refresh => refresh(settings).await,
+        AuthCommand::Logout => logout(settings).await,
+    }
+}
+
+/// The profile's credentials, or "not logged in" with the command that fixes it.
+fn stored(settings: &Settings) -> anyhow::Result<StoredCredentials> {
+    let ctx = &settings.profile;
+    ctx.require_known().map_err(config_error)?;
+    ctx.credentials().map_err(config_error)?.ok_or_else(|| {
+        CliError::usage(format!("profile `{}` is not logged in", ctx.name))
+            .with_hint(format!("run `{}`", login_command(&ctx.name)))
+            .into()
+    })
+}
+
+fn status(settings: &Settings) -> anyhow::Result<()> {
+    let ctx = &settings.profile;
+    let creds = stored(settings)?;
+    let now = time::now();
+    let out = &settings.output;
+    let overridden = matches!(settings.credentials, Some(Credentials::Static { .. }));
+    if out.json() {
+        out.json_line(&json!({
+            "profile": ctx.name,
+            "method": creds.method.as_str(),
+            "region": creds.region,
+            "base_url": creds.base_url,
+            "client_id": creds.client_id,
+            "workspace_id": creds.workspace_id,
+            "account": creds.account.as_ref().map(|a| json!({"user_id": a.user_id, "user_name": a.user_name, "nick_name": a.nick_name})),
+            "expires_at": creds.expires_at,
+            "expired": creds.expires_at.is_some_and(|t| t <= now),
+            "refresh_expires_at": creds.refresh_expires_at,
+            "has_refresh_token": creds.refresh_token.is_some(),
+            "pat_expires_at": creds.pat_expires_at,
+            "overridden_by_token": overridden,
+        }))?;
+        return Ok(());
+    }
+    let mut rows: Vec<(&str, String)> = vec![("profile", ctx.name.clone())];
+    let region = creds
+        .region
+        .clone()
+        .map(|r| format!("{r} ({})", creds.base_url))
+        .unwrap_or_else(|| creds.base_url.clone());
+    rows.push(("region", region));
+    let method = match &creds.client_id {
+        Some(id) => format!("{} (app {id})", creds.method),
+        None => creds.method.to_string(),
+    };
+    rows.push(("method", method));
+    if let Some(a) = &creds.account {
+        let name = if a.nick_name.is_empty() {
+            a.user_name.clone()
+        } else {
+            a.nick_name.clone()
+        };
+        rows.push(("account", format!("{name} (user {})", a.user_id)));
+    }
+    if let Some(ws) = &creds.workspace_id {
+        rows.push(("workspace", ws.clone()));
+    }
+    let access = match (creds.method, creds.expires_at, creds.pat_expires_at) {
+        (_, Some(t), _) => time::describe(t, now),
+        (AuthMethod::Pat, None, Some(t)) => time::describe(t, now),
+        (AuthMethod::Pat, None, None) => {
+            "unknown (pass --expires at login to be warned)".to_owned()
+        }
+        _ => "unknown".to_owned(),
+    };
+    rows.push(("access token", access));
+    let renew = match (creds.method, &creds.refresh_token, creds.refresh_expires_at) {
+        (AuthMethod::Jwt, _, _) => {
+            "not needed: a new JWT is signed when the token runs out".to_owned()
+        }
+        (AuthMethod::Pat, _, _) => "none: log in again with a new PAT when it runs out".to_owned(),
+        (_, Some(_), Some(t)) => format!("expires about {}", time::describe(t, now)),
+        (_, Some(_), None) => "present".to_owned(),
+        (_, None, _) => "none: log in again when the access token runs out".to_owned(),
+    };
+    rows.push(("refresh token", renew));
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    for (key, value) in rows {
+        out.line(&format!("{:width$} {value}", format!("{key}:")))?;
+    }
+    if overridden {
+        out.note("note: --token / COZE_API_TOKEN is set and is used instead of these credentials");
+    }
+    source::warn_pat_expiry(&ctx.name, &creds, now);
+    Ok(())
+}
+
+/// The profile's own token source (ignores `--token` / `COZE_API_TOKEN`: this is about the
+/// stored login).
+fn profile_source(
+    settings: &Settings,
+    creds: &StoredCredentials,
+) -> anyhow::Result<std::sync::Arc<dyn coze_sdk::TokenSource>> {
+    let ctx = &settings.profile;
+    source::token_source(&ctx.name, &ctx.store, creds, ctx.profile())
+}
+
+async fn token(settings: &Settings) -> anyhow::Result<()> {
+    let creds = stored(settings)?;
+    let source = profile_source(settings, &creds)?;
+    let token = source
+        .token()
+        .await
+        .map_err(|e| renewal_failed(settings, e))?;
+    let out = &settings.output;
+    if out.json() {
+        out.json_line(&json!({ "access_token": token.expose() }))?;
+    } else {
+        out.line(token.expose())?;
+    }
+    Ok(())
+}
+
+async fn refresh(settings: &Settings) -> anyhow::Result<()> {
+    let ctx = &settings.profile;
+    let creds = stored(settings)?;
+    if creds.method == AuthMethod::Pat {
+        return Err(
+            CliError::usage("a personal access token cannot be refreshed")
+                .with_hint(format!(
+                    "create a new one and run `{} --pat`",
+                    login_command(&ctx.name)
+                ))
+                .into(),
+        );
+    }
+    let renewal = match creds.method {
+        AuthMethod::Jwt => {
+            coze_sdk::auth::Renewal::Jwt(source::jwt_app(&ctx.name, &creds, ctx.profile())?)
+        }
+        _ => coze_sdk::auth::Renewal::RefreshToken(source::oauth_app(&creds)),
+    };
+    let src = RefreshingTokenSource::builder(renewal)
+        .token(source::oauth_token(&creds))
+        .store(std::sync::Arc::new(source::ProfileStore::new(
+            &ctx.name,
+            ctx.store.clone(),
+        )))
+        .build()?;
+    src.refresh()
+        .await
+        .map_err(|e| renewal_failed(settings, e))?;
+    let now = time::now();
+    let after = ctx.credentials().map_err(config_error)?;
+    let expires = after
+        .and_then(|c| c.expires_at)
+        .map(|t| time::describe(t, now))
+        .unwrap_or_else(|| "unknown".into());
+    if settings.output.json() {
+        settings
+            .output
+            .json_line(&json!({ "profile": ctx.name, "refreshed": true }))?;
+    } else {
+        settings.output.note(&format!(
+            "Refreshed profile `{}`; the access token expires {expires}.",
+            ctx.name
+        ));
+    }
+    Ok(())
+}
+
+/// A failed renewal; when only a new login helps, say so with the exact command.
+///
+/// The SDK error's text is folded into one `CliError` line so that the hint travels with it.
+fn renewal_failed(settings: &Settings, err: coze_sdk::Error) -> anyhow::Error {
+    let ctx = &settings.profile;
+    if needs_login(&err) {
+        return CliError::failed(format!(
+            "the login of profile `{}` is no longer valid: {err}",
+            ctx.name
+        ))
+        .with_hint(format!("run `{}`", login_command(&ctx.name)))
+        .into();
+    }
+    anyhow::Error::new(err).context(format!("cannot renew the token of profile `{}`", ctx.name))
+}
+
+async fn logout(settings: &Settings) -> anyhow::Result<()> {
+    let ctx = &settings.profile;
+    let _lock = source::lock_store(&ctx.store).await?;
+    let removed = match ctx.store.remove_while_locked(&ctx.name) {
+        Ok(removed) => removed,
+        Err(e) => return Err(config_error(e)),
+    };
+    if settings.output.json() {
+        settings
+            .output
+            .json_line(&json!({ "profile": ctx.name, "logged_out": removed }))?;
+    } else if removed {
+        settings.output.note(&format!(
+            "Logged out of profile `{}`: its credentials are removed (settings in config.toml are kept).",
+            ctx.name
+        ));
+    } else {
+        settings
+            .output
+            .note(&format!("Profile `{}` was not logged in.", ctx.name));
+    }
+    Ok(())
+}
+
+/// `coze whoami`: the account behind the token in use (`/v1/users/me`).
+///
+/// # Errors
+///
+/// No token, or the API refused it.
+pub async fn whoami(settings: &Settings) -> anyhow::Result<()> {
+    let client = settings.client()?;
+    let me = client
+        .users()
+        .me()
+        .await
+        .map_err(|e| explain_api_error(settings, e.into()))?;
+    let out = &settings.output;
+    if out.json() {
+        out.json_line(&json!({
+            "user_id": me.user_id, "user_name": me.user_name, "nick_name": me.nick_name, "avatar_url": me.avatar_url,
+            "base_url": settings.base_url.as_str().trim_end_matches('/'),
+        }))?;
+    } else {
+        out.line(&format!(
+            "{} (@{}, user {})",
+            me.nick_name, me.user_name, me.user_id
+        ))?;
+        out.dim(&format!(
+            "on {}",
+            settings.base_url.as_str().trim_end_matches('/')
+        ));
+    }
+    Ok(())
+}
+
+/// Adds the wrong-region explanation to a 4100 (token refused) when the token came from
+/// the profile and was issued for another base URL than the one called.
+pub fn explain_api_error(settings: &Settings, err: anyhow::Error) -> anyhow::Error {
+    let Some(Credentials::Profile { stored, name }) = &settings.credentials else {
+        return err;
+    };
+    let refused = err
+        .chain()
+        .filter_map(|c| c.downcast_ref::<coze_sdk::Error>())
+        .any(|e| matches!(e.code(), Some(4100 | 700_012_006)) || is_unauthorized(e));
+    let called = settings.base_url.as_str().trim_end_matches('/');
+    if !refused || stored.base_url.trim_end_matches('/') == called {
+        return err;
+    }
+    let issued = match &stored.region {
+        Some(r) => format!("region {r} ({})", stored.base_url),
+        None => stored.base_url.clone(),
+    };
+    let flag = match &stored.region {
+        Some(r) => format!("--region {r}"),
+        None => format!("--base-url {}", stored.base_url),
+    };
+    let cause = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<coze_sdk::Error>())
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    CliError::failed(format!(
+        "the API at {called} refused the token of profile `{name}` ({cause}); the token was issued for {issued}"
+    ))
+    .with_hint(format!(
+        "call the server the token belongs to ({flag}, or unset COZE_API_BASE / COZE_REGION), or log in for {called} with `{} --base-url {called}`",
+        login_command(name)
+    ))
+    .into()
+}
+
+fn is_unauthorized(e: &coze_sdk::Error) -> bool {
+    matches!(e, coze_sdk::Error::UnexpectedResponse { status: 401, .. })
+}

@@ -1,0 +1,486 @@
+//! `credentials.json`: the tokens of each profile.
+//!
+//! Layout: `{"version": 1, "profiles": {"NAME": {...}}}`. Each profile is parsed on its own,
+//! so one damaged entry does not take the others down. Readers never lock (the file is only
+//! ever replaced by an atomic rename); every writer holds [`CredentialsLock`] across
+//! read-modify-write so concurrent `coze` processes cannot lose each other's updates.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use coze_sdk::Secret;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ConfigError;
+use super::fsutil;
+use super::lock::CredentialsLock;
+
+const FILE_NAME: &str = "credentials.json";
+const LOCK_NAME: &str = "credentials.lock";
+const VERSION: u32 = 1;
+
+/// How the stored token was obtained, which also says how to renew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    /// Personal access token: no refresh, log in again when it runs out.
+    Pat,
+    /// OAuth PKCE (desktop): refresh token, no secret.
+    Pkce,
+    /// OAuth device code (headless): refresh token, no secret.
+    Device,
+    /// OAuth web app: refresh token plus the client secret.
+    Web,
+    /// OAuth JWT service app: no refresh token; a new JWT is signed when the token runs out.
+    Jwt,
+}
+
+impl AuthMethod {
+    /// The name used in `config.toml`, `--json` output and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pat => "pat",
+            Self::Pkce => "pkce",
+            Self::Device => "device",
+            Self::Web => "web",
+            Self::Jwt => "jwt",
+        }
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The Coze account a token belongs to (from `/v1/users/me`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Coze user id.
+    pub user_id: String,
+    /// Login name.
+    #[serde(default)]
+    pub user_name: String,
+    /// Display name.
+    #[serde(default)]
+    pub nick_name: String,
+}
+
+/// Everything stored for one profile.
+///
+/// # Security
+///
+/// Tokens and the client secret are [`Secret`]s: `Debug` redacts them. They are written
+/// only to `credentials.json` (mode 0600).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredCredentials {
+    /// How the token was obtained.
+    pub method: AuthMethod,
+    /// `cn` or `com` when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The API base URL the token was issued for.
+    pub base_url: String,
+    /// The OAuth app's client id (none for a PAT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The team workspace the token was authorised for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<String>,
+    /// The access token.
+    #[serde(with = "secret_serde")]
+    pub access_token: Secret,
+    /// Unix time the access token expires (none for a PAT without a given date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The refresh token (PKCE, device, web).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_secret_serde"
+    )]
+    pub refresh_token: Option<Secret>,
+    /// Unix time the refresh token expires, when known (Coze: 30 days after issue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at: Option<i64>,
+    /// The web app's client secret, needed to refresh.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_secret_serde"
+    )]
+    pub client_secret: Option<Secret>,
+    /// The account, when `/v1/users/me` answered at login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
+    /// Unix time the PAT expires, when the user told us at login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pat_expires_at: Option<i64>,
+    /// Unix time of the last write (login or refresh).
+    #[serde(default)]
+    pub updated_at: i64,
+}
+
+impl StoredCredentials {
+    /// True when the access token is still good for at least `margin_secs`.
+    ///
+    /// A token without a known expiry (a PAT) counts as valid: the API will say otherwise.
+    pub fn is_fresh(&self, now: i64, margin_secs: i64) -> bool {
+        self.expires_at.is_none_or(|exp| exp - margin_secs > now)
+    }
+}
+
+mod secret_serde {
+    use coze_sdk::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(s.expose())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Secret, D::Error> {
+        String::deserialize(de).map(Secret::new)
+    }
+}
+
+mod opt_secret_serde {
+    use coze_sdk::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    // serde's `with` passes `&Option<T>`; the signature is fixed by it.
+    #[allow(clippy::ref_option)]
+    pub(super) fn serialize<S: Serializer>(s: &Option<Secret>, ser: S) -> Result<S::Ok, S::Error> {
+        match s {
+            Some(s) => ser.serialize_some(s.expose()),
+            None => ser.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        de: D,
+    ) -> Result<Option<Secret>, D::Error> {
+        Option::<String>::deserialize(de).map(|o| o.map(Secret::new))
+    }
+}
+
+/// The file as stored: each profile kept as raw JSON until asked for, so that a damaged
+/// profile is reported by name and the others still load.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RawFile {
+    version: u32,
+    #[serde(default)]
+    profiles: BTreeMap<String, Value>,
+}
+
+/// The credentials store in one configuration directory.
+#[derive(Debug, Clone)]
+pub struct CredentialStore {
+    dir: PathBuf,
+}
+
+impl CredentialStore {
+    /// The store in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The path of `credentials.json`.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(FILE_NAME)
+    }
+
+    /// Reads the credentials of `profile`, without locking. `Ok(None)`: not logged in.
+    ///
+    /// Fixes (with a warning) a file or directory that others may read.
+    ///
+    /// # Errors
+    ///
+    /// An unreadable or corrupt file, or a corrupt entry for `profile`, with a hint to log
+    /// in again.
+    pub fn load(&self, profile: &str) -> Result<Option<StoredCredentials>, ConfigError> {
+        let Some(raw) = self.read_raw(profile)? else {
+            return Ok(None);
+        };
+        let Some(value) = raw.profiles.get(profile) else {
+            return Ok(None);
+        };
+        serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|_| corrupt(profile))
+    }
+
+    /// Takes the cross-process lock, waiting up to `wait` for other `coze` processes.
+    ///
+    /// Blocks the thread; async callers use `spawn_blocking`.
+    ///
+    /// # Errors
+    ///
+    /// The directory cannot be created or the lock not taken in time.
+    pub fn lock(&self, wait: Duration) -> Result<LockedStore<'_>, ConfigError> {
+        self.ensure_dir()?;
+        let lock = CredentialsLock::acquire(&self.lock_path(), wait)?;
+        Ok(LockedStore {
+            store: self,
+            _lock: lock,
+        })
+    }
+
+    /// The path of the lock file (`credentials.lock`).
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(LOCK_NAME)
+    }
+
+    /// Creates the directory (0700) if missing, narrowing its permissions if too wide.
+    ///
+    /// # Errors
+    ///
+    /// The directory cannot be created.
+    pub fn ensure_dir(&self) -> Result<(), ConfigError> {
+        fsutil::ensure_private_dir(&self.dir).map_err(|e| io_error(&self.dir, &e))
+    }
+
+    /// Stores `creds` for `profile`. The caller must hold the lock from [`Self::lock_path`]
+    /// (the SDK's refresh holds it through its `StoreGuard`); prefer [`LockedStore::save`].
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be written.
+    pub fn save_while_locked(
+        &self,
+        profile: &str,
+        creds: &StoredCredentials,
+    ) -> Result<(), ConfigError> {
+        let mut raw = self.read_for_update()?;
+        let value = serde_json::to_value(creds)
+            .map_err(|e| ConfigError::new(format!("cannot encode credentials: {e}")))?;
+        raw.profiles.insert(profile.to_owned(), value);
+        self.write(&raw)
+    }
+
+    /// Removes `profile`; true if it was there. The caller must hold the lock.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be written.
+    pub fn remove_while_locked(&self, profile: &str) -> Result<bool, ConfigError> {
+        let mut raw = self.read_for_update()?;
+        let was_there = raw.profiles.remove(profile).is_some();
+        if was_there {
+            self.write(&raw)?;
+        }
+        Ok(was_there)
+    }
+
+    /// The whole file for a rewrite. A corrupt file is moved aside to
+    /// `credentials.json.corrupt` rather than kept: logging in is how the user repairs it.
+    fn read_for_update(&self) -> Result<RawFile, ConfigError> {
+        let path = self.path();
+        match self.read_raw("") {
+            Ok(raw) => Ok(raw.unwrap_or_default()),
+            Err(_) if path.exists() => {
+                let aside = self.dir.join(format!("{FILE_NAME}.corrupt"));
+                fs::rename(&path, &aside).map_err(|e| io_error(&path, &e))?;
+                eprintln!(
+                    "warning: moved the unreadable {} to {}",
+                    path.display(),
+                    aside.display()
+                );
+                Ok(RawFile::default())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write(&self, raw: &RawFile) -> Result<(), ConfigError> {
+        let path = self.path();
+        let raw = RawFile {
+            version: VERSION,
+            profiles: raw.profiles.clone(),
+        };
+        let mut json = serde_json::to_vec_pretty(&raw)
+            .map_err(|e| ConfigError::new(format!("cannot encode credentials: {e}")))?;
+        json.push(b'\n');
+        self.ensure_dir()?;
+        fsutil::remove_stale_temps(&self.dir, FILE_NAME);
+        fsutil::atomic_write(&path, &json).map_err(|e| io_error(&path, &e))
+    }
+
+    fn read_raw(&self, profile: &str) -> Result<Option<RawFile>, ConfigError> {
+        let path = self.path();
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(&path, &e)),
+        };
+        // Wrong permissions are fixed, not fatal: the user's intent is clear.
+        let _ = fsutil::restrict(&self.dir, 0o700);
+        let _ = fsutil::restrict(&path, 0o600);
+        match serde_json::from_slice::<RawFile>(&bytes) {
+            Ok(raw) if raw.version <= VERSION => Ok(Some(raw)),
+            Ok(raw) => Err(ConfigError::new(format!(
+                "{} was written by a newer coze (format version {})",
+                path.display(),
+                raw.version
+            ))
+            .with_hint("upgrade coze, or run `coze auth login` to start over")),
+            Err(_) => Err(corrupt(profile)),
+        }
+    }
+}
+
+/// The store while this process holds the lock: the only way to write.
+#[derive(Debug)]
+pub struct LockedStore<'a> {
+    store: &'a CredentialStore,
+    _lock: CredentialsLock,
+}
+
+impl LockedStore<'_> {
+    /// Re-reads `profile` under the lock (another process may have refreshed meanwhile).
+    ///
+    /// # Errors
+    ///
+    /// As [`CredentialStore::load`].
+    pub fn load(&self, profile: &str) -> Result<Option<StoredCredentials>, ConfigError> {
+        self.store.load(profile)
+    }
+
+    /// Stores `creds` for `profile`, keeping the other profiles.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be written.
+    pub fn save(&self, profile: &str, creds: &StoredCredentials) -> Result<(), ConfigError> {
+        self.store.save_while_locked(profile, creds)
+    }
+
+    /// Removes `profile`; true if it was there.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be written.
+    pub fn remove(&self, profile: &str) -> Result<bool, ConfigError> {
+        self.store.remove_while_locked(profile)
+    }
+}
+
+fn corrupt(profile: &str) -> ConfigError {
+    let what = if profile.is_empty() {
+        "the credentials file is corrupt".to_owned()
+    } else {
+        format!("credentials for profile `{profile}` are corrupt")
+    };
+    let flag = if profile.is_empty() || profile == super::DEFAULT_PROFILE {
+        String::new()
+    } else {
+        format!(" --profile {profile}")
+    };
+    ConfigError::new(what).with_hint(format!("run `coze auth login{flag}` to replace them"))
+}
+
+fn io_error(path: &Path, e: &io::Error) -> ConfigError {
+    ConfigError::new(format!("cannot access {}: {e}", path.display()))
+        .with_hint("check the permissions of the configuration directory (COZE_CONFIG_DIR)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(token: &str) -> StoredCredentials {
+        StoredCredentials {
+            method: AuthMethod::Pkce,
+            region: Some("cn".into()),
+            base_url: "https://api.coze.cn".into(),
+            client_id: Some("1.app.coze".into()),
+            workspace_id: None,
+            access_token: Secret::new(token),
+            expires_at: Some(1_000),
+            refresh_token: Some(Secret::new("refresh-secret")),
+            refresh_expires_at: None,
+            client_secret: None,
+            account: None,
+            pat_expires_at: None,
+            updated_at: 1,
+        }
+    }
+
+    #[test]
+    fn save_load_remove_round_trip() -> Result<(), ConfigError> {
+        let dir = tempfile::tempdir().map_err(|e| ConfigError::new(e.to_string()))?;
+        let store = CredentialStore::new(dir.path().join("coze"));
+        assert!(store.load("default")?.is_none());
+        let locked = store.lock(Duration::from_secs(1))?;
+        locked.save("default", &sample("czu_one"))?;
+        locked.save("work", &sample("czu_two"))?;
+        drop(locked);
+        let got = store.load("default")?.expect("saved");
+        assert_eq!(got.access_token.expose(), "czu_one");
+        assert_eq!(
+            got.refresh_token.as_ref().map(Secret::expose),
+            Some("refresh-secret")
+        );
+        assert!(store.lock(Duration::from_secs(1))?.remove("default")?);
+        assert!(store.load("default")?.is_none());
+        assert!(store.load("work")?.is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn debug_never_shows_tokens() {
+        let text = format!("{:?}", sample("czu_visible"));
+        assert!(
+            !text.contains("czu_visible") && !text.contains("refresh-secret"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn corrupt_profile_is_reported_by_name_and_others_load() -> Result<(), ConfigError> {
+        let dir = tempfile::tempdir().map_err(|e| ConfigError::new(e.to_string()))?;
+        let store = CredentialStore::new(dir.path());
+        store
+            .lock(Duration::from_secs(1))?
+            .save("good", &sample("czu_ok"))?;
+        let text = fs::read_to_string(store.path()).map_err(|e| ConfigError::new(e.to_string()))?;
+        let mut value: Value =
+            serde_json::from_str(&text).map_err(|e| ConfigError::new(e.to_string()))?;
+        value["profiles"]["bad"] = serde_json::json!({"method": "nonsense"});
+        fs::write(store.path(), value.to_string()).map_err(|e| ConfigError::new(e.to_string()))?;
+        let err = store.load("bad").expect_err("corrupt entry");
+        assert_eq!(err.to_string(), "credentials for profile `bad` are corrupt");
+        assert!(store.load("good")?.is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn garbage_file_is_an_error_and_login_replaces_it() -> Result<(), ConfigError> {
+        let dir = tempfile::tempdir().map_err(|e| ConfigError::new(e.to_string()))?;
+        let store = CredentialStore::new(dir.path());
+        fs::write(store.path(), b"{\"version\":1,\"profi")
+            .map_err(|e| ConfigError::new(e.to_string()))?;
+        let err = store.load("default").expect_err("corrupt file");
+        assert_eq!(
+            err.to_string(),
+            "credentials for profile `default` are corrupt"
+        );
+        assert_eq!(err.hint(), Some("run `coze auth login` to replace them"));
+        store
+            .lock(Duration::from_secs(1))?
+            .save("default", &sample("czu_new"))?;
+        assert_eq!(
+            store
+                .load("default")?
+                .map(|c| c.access_token.expose().to_owned()),
+            Some("czu_new".into())
+        );
+        assert!(dir.path().join("credentials.json.corrupt").exists());
+        Ok(())
+    }
+}
