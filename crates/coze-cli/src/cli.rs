@@ -1,0 +1,99 @@
+//! Command-line shape: the global options and one enum variant per command group.
+//!
+//! Each group defines its own argument types next to its code (`commands/<group>`), so adding
+//! a group is one variant here plus one match arm in `commands/mod.rs`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+/// Chat with your Coze (扣子) bots and manage conversations from the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "coze", version, about, propagate_version = true)]
+#[command(after_help = "Try it offline first: `coze demo` starts a local Coze and chats with its echo bot.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts. They are resolved once into `Settings`.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Coze region: `cn` (api.coze.cn) or `com` (api.coze.com) [env: COZE_REGION]
+    #[arg(long, global = true, value_enum)]
+    pub region: Option<Region>,
+
+    /// API base URL, e.g. a self-hosted Coze Studio or `coze emulator` (overrides --region)
+    /// [env: COZE_API_BASE]
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Access token (a PAT or an OAuth token); surrounding whitespace is ignored
+    /// [env: COZE_API_TOKEN]
+    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Log requests to stderr (tokens are redacted); repeat for more detail
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print machine-readable JSON (one JSON value per line) on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Profile (in config.toml and credentials.json) to use [env: COZE_PROFILE] [default: default]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// The two public Coze deployments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Region {
+    /// coze.cn (China): https://api.coze.cn
+    Cn,
+    /// coze.com (global): https://api.coze.com
+    Com,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Chat with a bot: interactive, or one message with `-m`
+    Chat(commands::chat::ChatArgs),
+    /// Start a local Coze emulator and chat with its echo bot
+    Demo(commands::demo::DemoArgs),
+    /// Create, list, rename, clear and delete conversations
+    #[command(subcommand, visible_alias = "conv")]
+    Conversations(commands::conversations::ConversationsCommand),
+    /// Create, list, read, edit and delete the messages of a conversation
+    #[command(subcommand, visible_alias = "msg")]
+    Messages(commands::messages::MessagesCommand),
+    /// Run a local Coze emulator (for tests, demos and the official SDKs)
+    Emulator(commands::emulator::EmulatorArgs),
+    /// Log in, see the login state, print or refresh the token, log out
+    #[command(subcommand)]
+    Auth(commands::auth::AuthCommand),
+    /// Show the account behind the token in use
+    Whoami,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["coze", "chat", "--bot", "1", "--region", "com", "--json"])
+            .expect("valid command line");
+        assert_eq!(cli.global.region, Some(Region::Com));
+        assert!(cli.global.json);
+    }
+}

@@ -1,0 +1,121 @@
+//! `coze chat`: the interactive chat (REPL) and the one-shot `-m`.
+
+mod input;
+mod oneshot;
+mod repl;
+mod tools;
+mod turn;
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::CliError;
+use crate::settings::{self, Settings};
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The bot to chat with (its id, from the bot's URL in Coze)
+    #[arg(long, value_name = "ID", required_unless_present = "emulator")]
+    pub bot: Option<String>,
+
+    /// Send this message, print the answer and exit (pipe-friendly)
+    #[arg(short, long, value_name = "TEXT")]
+    pub message: Option<String>,
+
+    /// Continue this conversation instead of starting a new one
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
+
+    /// The user id Coze keeps context and memory for [default: one id per machine]
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+
+    /// Start a local Coze emulator and chat with its echo bot (same as `coze demo`)
+    #[arg(long, conflicts_with = "bot")]
+    pub emulator: bool,
+}
+
+/// What to chat with and how; `coze demo` builds one too.
+#[derive(Debug, Default, Clone)]
+pub struct ChatOptions {
+    pub bot: Option<String>,
+    pub message: Option<String>,
+    pub conversation: Option<String>,
+    pub user: Option<String>,
+}
+
+/// # Errors
+/// A usage error for an empty message or id; otherwise whatever the chat reports.
+pub async fn run(args: ChatArgs, settings: &Settings) -> anyhow::Result<()> {
+    let options = ChatOptions {
+        bot: args.bot,
+        message: args.message,
+        conversation: args.conversation,
+        user: args.user,
+    };
+    if args.emulator {
+        return super::demo::run_chat(options, settings).await;
+    }
+    run_with(options, settings).await
+}
+
+/// Runs the one-shot chat when a message is given, the interactive chat otherwise.
+///
+/// # Errors
+/// See [`run`].
+pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Result<()> {
+    let bot = non_empty(options.bot.as_deref(), "--bot")?
+        .ok_or_else(|| CliError::usage("--bot is required").with_hint("pass --bot <bot id>"))?;
+    let conversation = non_empty(options.conversation.as_deref(), "--conversation")?;
+    let user = match non_empty(options.user.as_deref(), "--user")? {
+        Some(user) => user,
+        None => default_user_id(),
+    };
+    let client = settings.client()?;
+    let target = turn::Target { client, bot, user };
+    match options.message {
+        Some(message) => {
+            if message.trim().is_empty() {
+                return Err(CliError::usage("the message is empty")
+                    .with_hint("pass the text to send: coze chat --bot <id> -m \"hello\"")
+                    .into());
+            }
+            oneshot::run(&target, conversation, message, settings).await
+        }
+        None => repl::run(&target, conversation, settings).await,
+    }
+}
+
+fn non_empty(value: Option<&str>, name: &str) -> anyhow::Result<Option<String>> {
+    match value.map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(CliError::usage(format!("{name} is empty")).into()),
+        Some(v) => Ok(Some(v.to_string())),
+    }
+}
+
+/// A stable id per machine (and config dir), so Coze keeps one context for this user across
+/// runs without sending anything that identifies the person. Created on first use; when it
+/// cannot be stored, the fixed id `coze-cli` is used.
+fn default_user_id() -> String {
+    const FALLBACK: &str = "coze-cli";
+    let Some(path) = settings::config_dir().map(|d| d.join("user_id")) else {
+        return FALLBACK.to_string();
+    };
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim();
+        if !id.is_empty() {
+            return id.to_string();
+        }
+    }
+    let id = format!("coze-cli-{:016x}", rand::random::<u64>());
+    let stored = path.parent().is_some_and(|dir| std::fs::create_dir_all(dir).is_ok())
+        && std::fs::write(&path, format!("{id}\n")).is_ok();
+    if stored { id } else { FALLBACK.to_string() }
+}
+
+/// Where the interactive chat keeps its input history.
+fn history_path() -> Option<PathBuf> {
+    settings::config_dir().map(|d| d.join("chat_history.txt"))
+}

@@ -1,0 +1,98 @@
+//! The interactive chat: a prompt with line editing and history, answers streamed as they
+//! arrive, `/new`, `/exit`, Ctrl-C to stop an answer, Ctrl-D to quit.
+
+use std::io::IsTerminal;
+
+use coze_sdk::ConversationId;
+
+use super::input::{Input, LineReader};
+use super::tools::ToolAnswers;
+use super::turn::{self, Outcome, Target};
+use crate::error::{self, CliError};
+use crate::output::Output;
+use crate::settings::Settings;
+
+const HELP: &str = "/new  start a new conversation\n/exit  quit (or Ctrl-D)\nCtrl-C  stop the answer, or clear the line";
+
+/// # Errors
+/// The terminal cannot be read or stdout is closed. Failed questions are reported and the
+/// chat goes on; with piped input, a failed question makes the exit status 1 at the end.
+pub async fn run(target: &Target, conversation: Option<String>, settings: &Settings) -> anyhow::Result<()> {
+    let out = &settings.output;
+    let interactive = std::io::stdin().is_terminal();
+    // Piped input is not the user's typing: keep it out of the history.
+    let history = if interactive { super::history_path() } else { None };
+    let reader = LineReader::start(history)?;
+    let mut conversation = conversation.map(ConversationId::new);
+    let prompt = if interactive { out.out_style().accent("› ") } else { "› ".to_string() };
+    let mut failed = false;
+
+    if interactive && !out.json() {
+        out.dim(&format!(
+            "Chatting with bot {}. /new starts a new conversation, /exit or Ctrl-D quits, /help for more.",
+            target.bot
+        ));
+    }
+    loop {
+        let input = tokio::select! {
+            input = reader.read(&prompt, true) => input?,
+            // Only reachable when the terminal is not in raw mode (piped input).
+            () = turn::ctrl_c() => return Err(CliError::interrupted().into()),
+        };
+        let line = match input {
+            Input::Line(line) => line,
+            Input::Interrupted => continue,
+            Input::Eof => break,
+        };
+        let text = line.trim();
+        if !interactive {
+            // Show the piped question after the prompt, like a transcript.
+            out.note(text);
+        }
+        match text {
+            "" => continue,
+            "/exit" | "/quit" => break,
+            "/new" => {
+                conversation = None;
+                out.dim("(new conversation)");
+                continue;
+            }
+            "/help" => {
+                out.dim(HELP);
+                continue;
+            }
+            command if command.starts_with('/') && !command.contains(' ') => {
+                out.dim(&format!("unknown command {command}; /help lists the commands"));
+                continue;
+            }
+            _ => {}
+        }
+        let mut tools = ToolAnswers::Prompt(&reader);
+        match turn::ask(target, conversation.as_ref(), text, out, &mut tools).await {
+            Ok(Outcome::Completed(summary)) => {
+                if summary.conversation_id.is_some() {
+                    conversation.clone_from(&summary.conversation_id);
+                }
+                turn::print_summary(&summary, out, false);
+            }
+            Ok(Outcome::Interrupted { conversation_id }) => {
+                if conversation_id.is_some() {
+                    conversation = conversation_id;
+                }
+            }
+            Err(err) if error::is_broken_pipe(&err) => return Err(err),
+            Err(err) => {
+                failed = true;
+                report(&err, out);
+            }
+        }
+    }
+    if failed && !interactive {
+        return Err(CliError::reported().into());
+    }
+    Ok(())
+}
+
+fn report(err: &anyhow::Error, out: &Output) {
+    let _ = error::report(err, out.err_style(), &mut std::io::stderr().lock());
+}

@@ -1,0 +1,385 @@
+//! One turn of a chat: start the stream, show the answer as it arrives, answer tool calls,
+//! and stop cleanly on Ctrl-C. Shared by the interactive and the one-shot chat.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use coze_sdk::{
+    Chat, ChatEvent, ChatRequest, ChatStream, Client, ConversationId, Message, MessageId,
+    MessageType, ToolOutput, Usage,
+};
+use futures_util::StreamExt;
+
+use super::tools::ToolAnswers;
+use crate::error::{CliError, code_hint};
+use crate::output::{Output, Spinner};
+
+/// Who we talk to, as whom.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub client: Client,
+    pub bot: String,
+    pub user: String,
+}
+
+/// How a turn ended (failures are `Err`).
+#[derive(Debug)]
+pub enum Outcome {
+    Completed(Summary),
+    /// Ctrl-C: the answer was stopped (and the chat cancelled when it had started).
+    Interrupted { conversation_id: Option<ConversationId> },
+}
+
+/// What is shown after an answer.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub conversation_id: Option<ConversationId>,
+    pub usage: Option<Usage>,
+    pub follow_ups: Vec<String>,
+}
+
+/// Runs one question to its end, including any tool-call rounds.
+///
+/// # Errors
+/// The request or the stream failed, or the chat failed; what arrived was printed first.
+pub async fn ask(
+    target: &Target,
+    conversation: Option<&ConversationId>,
+    question: &str,
+    out: &Output,
+    tools: &mut ToolAnswers<'_>,
+) -> anyhow::Result<Outcome> {
+    let mut request = ChatRequest::new(target.bot.as_str(), target.user.as_str()).user_message(question);
+    if let Some(id) = conversation {
+        request = request.conversation(id.clone());
+    }
+    let mut view = TurnView::new(out);
+    view.start_spinner();
+    let mut stream = match interruptible(target.client.chat().stream(request)).await {
+        Some(result) => result?,
+        None => return Ok(Outcome::Interrupted { conversation_id: conversation.cloned() }),
+    };
+    loop {
+        match view.drive(&mut stream).await? {
+            Step::Done(summary) => return Ok(Outcome::Completed(summary)),
+            Step::Interrupted(chat) => {
+                view.end_line();
+                if let Some(chat) = &chat {
+                    cancel(target, chat, out).await;
+                }
+                return Ok(Outcome::Interrupted { conversation_id: view.conversation_id.clone() });
+            }
+            Step::ToolCalls(chat) => {
+                view.end_line();
+                let Some(outputs) = tools.answer(&chat, out).await? else {
+                    return Ok(Outcome::Interrupted { conversation_id: Some(chat.conversation_id) });
+                };
+                view.start_spinner();
+                let submit = target.client.chat().submit_tool_outputs_stream(
+                    &chat.conversation_id,
+                    &chat.id,
+                    outputs,
+                );
+                stream = match interruptible(submit).await {
+                    Some(result) => result?,
+                    None => {
+                        return Ok(Outcome::Interrupted { conversation_id: Some(chat.conversation_id) });
+                    }
+                };
+            }
+        }
+    }
+}
+
+/// Runs `fut` unless Ctrl-C comes first (`None` then).
+async fn interruptible<T>(fut: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        value = fut => Some(value),
+        () = ctrl_c() => None,
+    }
+}
+
+/// Resolves on Ctrl-C; never when the signal handler cannot be installed.
+pub async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Cancels a running chat after Ctrl-C. Best effort: the answer is already stopped locally.
+async fn cancel(target: &Target, chat: &Chat, out: &Output) {
+    let cancel = target.client.chat().cancel(&chat.conversation_id, &chat.id);
+    match tokio::time::timeout(Duration::from_secs(5), cancel).await {
+        Ok(Ok(_)) => out.dim("(stopped; the chat was cancelled)"),
+        // 4104: it finished anyway; nothing left to cancel.
+        Ok(Err(e)) if e.code() == Some(4104) => out.dim("(stopped)"),
+        Ok(Err(e)) => out.dim(&format!("(stopped; cancelling the chat failed: {e})")),
+        Err(_) => out.dim("(stopped; cancelling the chat timed out)"),
+    }
+}
+
+enum Step {
+    Done(Summary),
+    ToolCalls(Chat),
+    /// The chat as last seen, when it had started.
+    Interrupted(Option<Chat>),
+}
+
+/// Rendering state of one turn: what was printed, and what the stream told us so far.
+struct TurnView<'a> {
+    out: &'a Output,
+    chat: Option<Chat>,
+    conversation_id: Option<ConversationId>,
+    streamed: HashSet<MessageId>,
+    at_line_start: bool,
+    reasoning: bool,
+    follow_ups: Vec<String>,
+    spinner: Option<Spinner>,
+}
+
+impl<'a> TurnView<'a> {
+    fn new(out: &'a Output) -> Self {
+        Self {
+            out,
+            chat: None,
+            conversation_id: None,
+            streamed: HashSet::new(),
+            at_line_start: true,
+            reasoning: false,
+            follow_ups: Vec::new(),
+            spinner: None,
+        }
+    }
+
+    /// Shows the spinner until the first token (or anything else worth printing) arrives.
+    fn start_spinner(&mut self) {
+        if !self.out.json() {
+            self.spinner = Some(self.out.spinner("thinking…"));
+        }
+    }
+
+    async fn drive(&mut self, stream: &mut ChatStream) -> anyhow::Result<Step> {
+        let logid = stream.logid().map(str::to_string);
+        loop {
+            let item = tokio::select! {
+                item = stream.next() => item,
+                () = ctrl_c() => {
+                    self.spinner = None;
+                    return Ok(Step::Interrupted(self.chat.clone()));
+                }
+            };
+            let event = match item {
+                Some(Ok(event)) => event,
+                Some(Err(err)) => {
+                    self.spinner = None;
+                    self.end_line();
+                    return Err(err.into());
+                }
+                None => {
+                    self.spinner = None;
+                    self.end_line();
+                    return Ok(Step::Done(self.summary(None)));
+                }
+            };
+            if self.out.json() {
+                self.out.json_line(&event)?;
+            }
+            match event {
+                ChatEvent::ChatCreated(chat) | ChatEvent::ChatInProgress(chat) => self.seen(chat),
+                ChatEvent::MessageDelta(message) => self.delta(&message)?,
+                ChatEvent::MessageCompleted(message) => self.completed(message)?,
+                ChatEvent::ChatCompleted(chat) => {
+                    self.spinner = None;
+                    self.end_line();
+                    let usage = chat.usage;
+                    self.seen(chat);
+                    return Ok(Step::Done(self.summary(usage)));
+                }
+                ChatEvent::ChatRequiresAction(chat) => {
+                    self.spinner = None;
+                    self.seen(chat.clone());
+                    return Ok(Step::ToolCalls(chat));
+                }
+                ChatEvent::ChatFailed(chat) => {
+                    self.spinner = None;
+                    self.end_line();
+                    return Err(failed(&chat, logid.as_deref()).into());
+                }
+                ChatEvent::Done { .. } => {
+                    self.spinner = None;
+                    self.end_line();
+                    return Ok(Step::Done(self.summary(None)));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn seen(&mut self, chat: Chat) {
+        if !chat.conversation_id.is_empty() {
+            self.conversation_id = Some(chat.conversation_id.clone());
+        }
+        self.chat = Some(chat);
+    }
+
+    fn delta(&mut self, message: &Message) -> anyhow::Result<()> {
+        if message.kind != MessageType::Answer {
+            return Ok(());
+        }
+        if !message.reasoning_content.is_empty() && !self.out.json() {
+            self.spinner = None;
+            self.reasoning = true;
+            eprint_dim(self.out, &message.reasoning_content);
+        }
+        if !message.content.is_empty() {
+            self.streamed.insert(message.id.clone());
+            self.answer_text(&message.content)?;
+        }
+        Ok(())
+    }
+
+    fn completed(&mut self, message: Message) -> anyhow::Result<()> {
+        match message.kind {
+            // Bots that do not stream deltas send the whole answer only here.
+            MessageType::Answer if !self.streamed.contains(&message.id) => {
+                self.answer_text(&message.content)?;
+            }
+            MessageType::FollowUp if !message.content.trim().is_empty() => {
+                self.follow_ups.push(message.content.trim().to_string());
+            }
+            MessageType::FunctionCall if !self.out.json() => {
+                self.spinner = None;
+                self.end_line();
+                self.out.dim(&format!("⚙ {}", describe_function_call(&message.content)));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn answer_text(&mut self, text: &str) -> anyhow::Result<()> {
+        if self.out.json() || text.is_empty() {
+            return Ok(());
+        }
+        self.spinner = None;
+        if self.reasoning {
+            // Thinking went to stderr; start the answer on a fresh line.
+            self.reasoning = false;
+            eprint_dim(self.out, "\n");
+        }
+        self.out.write(text)?;
+        self.at_line_start = text.ends_with('\n');
+        Ok(())
+    }
+
+    /// Ends a partial line of answer so that what follows (errors, usage) starts cleanly.
+    fn end_line(&mut self) {
+        if !self.at_line_start {
+            // A closed stdout shows up again on the next write; here it is not worth failing.
+            let _ = self.out.write("\n");
+            self.at_line_start = true;
+        }
+    }
+
+    fn summary(&mut self, usage: Option<Usage>) -> Summary {
+        Summary {
+            conversation_id: self.conversation_id.clone(),
+            usage,
+            follow_ups: std::mem::take(&mut self.follow_ups),
+        }
+    }
+}
+
+fn eprint_dim(out: &Output, text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{}", out.err_style().dim(text));
+    let _ = err.flush();
+}
+
+/// The error of a `conversation.chat.failed` event.
+fn failed(chat: &Chat, logid: Option<&str>) -> CliError {
+    let (message, hint) = match chat.error() {
+        Some(e) => {
+            let msg = if e.msg.trim().is_empty() { "no reason given" } else { e.msg.trim() };
+            (format!("the chat failed: {msg} (code {})", e.code), code_hint(e.code))
+        }
+        None => (
+            "the chat failed without an error code".to_string(),
+            "retry; if it keeps failing, check the bot in Coze".to_string(),
+        ),
+    };
+    CliError::failed(message).with_hint(hint).with_logid(logid)
+}
+
+/// `name(arguments)` of a `function_call` message, whose content is JSON.
+pub fn describe_function_call(content: &str) -> String {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(content) else {
+        return content.to_string();
+    };
+    let name = value.get("name").and_then(|n| n.as_str()).unwrap_or("a tool");
+    let args = value.get("arguments").map(|a| match a {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    format!("calling {name}({})", args.unwrap_or_default())
+}
+
+/// Prints the dimmed lines after an answer: token usage and the follow-up suggestions.
+pub fn print_summary(summary: &Summary, out: &Output, show_conversation: bool) {
+    if out.json() {
+        return;
+    }
+    let mut parts = Vec::new();
+    if show_conversation && let Some(id) = &summary.conversation_id {
+        parts.push(format!("conversation {id}"));
+    }
+    if let Some(usage) = &summary.usage {
+        parts.push(format!(
+            "{} tokens ({} in, {} out)",
+            usage.token_count, usage.input_count, usage.output_count
+        ));
+    }
+    if !parts.is_empty() {
+        out.dim(&parts.join(" · "));
+    }
+    for follow_up in &summary.follow_ups {
+        out.dim(&format!("  › {follow_up}"));
+    }
+}
+
+/// The outputs for the tool calls of `chat`, in the order asked.
+pub fn tool_outputs(chat: &Chat, answers: Vec<String>) -> Vec<ToolOutput> {
+    chat.tool_calls()
+        .iter()
+        .zip(answers)
+        .map(|(call, output)| ToolOutput::new(call.id.clone(), output))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_calls_are_described_by_name_and_arguments() {
+        let content = r#"{"name":"get_weather","arguments":{"city":"Paris"},"plugin_id":"1"}"#;
+        assert_eq!(describe_function_call(content), r#"calling get_weather({"city":"Paris"})"#);
+        assert_eq!(describe_function_call("not json"), "not json");
+    }
+
+    #[test]
+    fn failed_chats_carry_code_hint_and_logid() {
+        let chat: Chat = serde_json::from_str(
+            r#"{"id":"1","conversation_id":"2","status":"failed","last_error":{"code":5000,"msg":"boom"}}"#,
+        )
+        .expect("valid chat");
+        let err = anyhow::Error::new(failed(&chat, Some("LOG1")));
+        let mut text = Vec::new();
+        crate::error::report(&err, crate::output::Style::plain(), &mut text).expect("report");
+        let text = String::from_utf8(text).expect("utf-8");
+        assert!(text.starts_with("error: the chat failed: boom (code 5000)\n"), "{text}");
+        assert!(text.contains("logid: LOG1\n"), "{text}");
+        assert!(text.contains("hint: Coze reported an internal error"), "{text}");
+    }
+}

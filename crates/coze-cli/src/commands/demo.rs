@@ -1,0 +1,52 @@
+//! `coze demo` (and `coze chat --emulator`): a local Coze in-process and a chat with its echo
+//! bot. The README's first command: no account, no token, no network.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use clap::Args;
+
+use super::chat::{self, ChatOptions};
+use super::emulator;
+use crate::settings::Settings;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Send one message, print the answer and exit
+    #[arg(short, long, value_name = "TEXT")]
+    pub message: Option<String>,
+}
+
+/// # Errors
+/// Fails when the emulator cannot start or the chat fails.
+pub async fn run(args: DemoArgs, settings: &Settings) -> anyhow::Result<()> {
+    let options = ChatOptions { message: args.message, ..ChatOptions::default() };
+    run_chat(options, settings).await
+}
+
+/// Starts the emulator and chats with its echo bot using `options` (its bot is replaced).
+///
+/// # Errors
+/// Fails when the emulator cannot start or the chat fails.
+pub async fn run_chat(mut options: ChatOptions, settings: &Settings) -> anyhow::Result<()> {
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let emu = emulator::start(listen).await?;
+    let base = emu.base_url().to_string();
+    let local = settings.with_endpoint(&base, coze_sdk::Secret::new(emu.pat()));
+    options.bot = Some(emu.bots().echo.clone());
+
+    let out = &settings.output;
+    if options.message.is_none() && !out.json() {
+        let s = out.err_style();
+        let origin = base.trim_end_matches('/');
+        out.note(&format!(
+            "{} a local Coze is running at {origin} (it stops when you quit)",
+            s.accent("coze demo")
+        ));
+        out.dim("You are chatting with its echo bot. /new starts a new conversation, /exit or Ctrl-D quits.");
+        out.dim("Your own bot: coze chat --token <personal access token> --bot <bot id> [--region com]");
+        out.note("");
+    }
+    let result = chat::run_with(options, &local).await;
+    drop(emu);
+    result
+}

@@ -1,0 +1,57 @@
+//! One module per command group. Each exposes its clap arguments and
+//! `async fn run(args, &Settings) -> anyhow::Result<()>`.
+
+pub mod auth;
+pub mod chat;
+pub mod conversations;
+pub mod demo;
+pub mod emulator;
+pub mod messages;
+
+use crate::cli::{Cli, Command};
+use crate::error::CliError;
+use crate::settings::Settings;
+
+/// Resolves the settings once and runs the chosen command.
+///
+/// # Errors
+/// Whatever the command reports; `main` prints it and picks the exit status.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::resolve(&cli.global)?;
+    let result = match cli.command {
+        Command::Chat(args) => chat::run(args, &settings).await,
+        Command::Demo(args) => demo::run(args, &settings).await,
+        Command::Conversations(cmd) => conversations::run(cmd, &settings).await,
+        Command::Messages(cmd) => messages::run(cmd, &settings).await,
+        Command::Emulator(args) => emulator::run(args, &settings).await,
+        Command::Auth(cmd) => auth::run(cmd, &settings).await,
+        Command::Whoami => auth::whoami(&settings).await,
+    };
+    // A stored token refused by another region's server: say which region it belongs to.
+    result.map_err(|err| auth::explain_api_error(&settings, err))
+}
+
+/// Trims an argument and rejects an empty one with a usage error naming it.
+///
+/// # Errors
+/// A usage error (exit status 2) when `value` is empty or only whitespace.
+pub fn non_empty_arg(value: &str, name: &str) -> anyhow::Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(CliError::usage(format!("{name} is empty")).into());
+    }
+    Ok(value.to_string())
+}
+
+/// Parses `KEY=VALUE` (for `--meta`).
+///
+/// # Errors
+/// A message for clap when there is no `=` or the key is empty.
+pub fn key_value(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected KEY=VALUE, got `{arg}`")),
+    }
+}

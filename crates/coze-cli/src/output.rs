@@ -1,0 +1,311 @@
+//! Everything the CLI prints. Data (answers, tables, JSON) goes to stdout; progress, notes,
+//! usage and errors go to stderr, so `coze ... | jq` and `coze ... > answer.txt` stay clean.
+//!
+//! Nothing here uses `println!`: it panics when the reader of a pipe goes away, and a closed
+//! pipe must end the command quietly (see `error::is_broken_pipe`).
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+/// ANSI styling for one stream; plain when the stream is not a terminal or `NO_COLOR` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// No escape sequences at all.
+    pub fn plain() -> Self {
+        Self { color: false }
+    }
+
+    /// Colours when stderr is a terminal.
+    pub fn stderr() -> Self {
+        Self { color: wants_color(io::stderr().is_terminal()) }
+    }
+
+    /// Colours when stdout is a terminal.
+    pub fn stdout() -> Self {
+        Self { color: wants_color(io::stdout().is_terminal()) }
+    }
+
+    fn paint(self, sgr: &str, text: &str) -> String {
+        if self.color && !text.is_empty() {
+            format!("\x1b[{sgr}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn error(self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+
+    pub fn hint(self, text: &str) -> String {
+        self.paint("1;36", text)
+    }
+
+    pub fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    pub fn accent(self, text: &str) -> String {
+        self.paint("1;32", text)
+    }
+
+    pub fn warn(self, text: &str) -> String {
+        self.paint("1;33", text)
+    }
+}
+
+fn wants_color(is_terminal: bool) -> bool {
+    is_terminal
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// The printer every command gets: knows `--json` and which streams are terminals.
+#[derive(Debug, Clone)]
+pub struct Output {
+    json: bool,
+    out: Style,
+    err: Style,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Self { json, out: Style::stdout(), err: Style::stderr() }
+    }
+
+    /// `--json` was given.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// Styling for stdout (data).
+    pub fn out_style(&self) -> Style {
+        self.out
+    }
+
+    /// Styling for stderr (everything that is not data).
+    pub fn err_style(&self) -> Style {
+        self.err
+    }
+
+    /// Writes data to stdout as it arrives (streamed answers), flushing at once.
+    ///
+    /// # Errors
+    /// Fails when stdout is closed (a broken pipe ends the command with status 0).
+    pub fn write(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    /// One line of data on stdout.
+    ///
+    /// # Errors
+    /// Fails when stdout is closed.
+    pub fn line(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+
+    /// One compact JSON value on its own line on stdout.
+    ///
+    /// # Errors
+    /// Fails when the value cannot be serialised or stdout is closed.
+    pub fn json_line<T: Serialize + ?Sized>(&self, value: &T) -> io::Result<()> {
+        let text = serde_json::to_string(value).map_err(io::Error::other)?;
+        self.line(&text)
+    }
+
+    /// An aligned table on stdout; an empty table prints `empty` on stderr instead.
+    ///
+    /// # Errors
+    /// Fails when stdout is closed.
+    pub fn table(&self, headers: &[&str], rows: &[Vec<String>], empty: &str) -> io::Result<()> {
+        if rows.is_empty() {
+            self.note(&self.err.dim(empty));
+            return Ok(());
+        }
+        let text = render_table(headers, rows, self.out);
+        self.write(&text)
+    }
+
+    /// A line on stderr. Failures to write diagnostics are ignored: there is nowhere left to
+    /// report them, and they must not turn a successful command into a failed one.
+    pub fn note(&self, text: &str) {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "{text}");
+    }
+
+    /// A dimmed line on stderr.
+    pub fn dim(&self, text: &str) {
+        self.note(&self.err.dim(text));
+    }
+
+    /// A spinner on stderr, drawn only when stderr is a terminal.
+    pub fn spinner(&self, message: &str) -> Spinner {
+        Spinner::new(message)
+    }
+}
+
+/// A spinner on stderr until the first token arrives; cleared when stopped or dropped.
+#[derive(Debug)]
+pub struct Spinner {
+    bar: ProgressBar,
+}
+
+impl Spinner {
+    fn new(message: &str) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{spinner:.cyan} {msg:.dim}") {
+            bar.set_style(style.tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "));
+        }
+        bar.set_message(message.to_string());
+        bar.enable_steady_tick(Duration::from_millis(80));
+        Self { bar }
+    }
+
+    /// Removes the spinner; safe to call more than once.
+    pub fn stop(&self) {
+        if !self.bar.is_finished() {
+            self.bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn render_table(headers: &[&str], rows: &[Vec<String>], style: Style) -> String {
+    let columns = headers.len();
+    let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(columns) {
+            widths[i] = widths[i].max(display_width(&one_line(cell)));
+        }
+    }
+    let mut text = String::new();
+    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    push_row(&mut text, &header, &widths, |s| style.bold(s));
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| one_line(c)).collect();
+        push_row(&mut text, &cells, &widths, |s| s.to_string());
+    }
+    text
+}
+
+fn push_row(text: &mut String, cells: &[String], widths: &[usize], paint: impl Fn(&str) -> String) {
+    let last = widths.len().saturating_sub(1);
+    for (i, width) in widths.iter().enumerate() {
+        let cell = cells.get(i).map(String::as_str).unwrap_or("");
+        text.push_str(&paint(cell));
+        if i < last {
+            let pad = width.saturating_sub(display_width(cell)) + 2;
+            text.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    text.push('\n');
+}
+
+/// Table cells stay on one line: newlines and tabs become spaces, long text is shortened.
+fn one_line(cell: &str) -> String {
+    const MAX: usize = 60;
+    let flat: String = cell.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if flat.chars().count() <= MAX {
+        return flat;
+    }
+    let mut short: String = flat.chars().take(MAX - 1).collect();
+    short.push('…');
+    short
+}
+
+/// Terminal columns of `s`: East Asian wide characters (Chinese names are common on coze.cn)
+/// take two columns, so the table stays aligned.
+pub fn display_width(s: &str) -> usize {
+    s.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
+}
+
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6 | 0x1F300..=0x1F64F | 0x1F900..=0x1F9FF | 0x20000..=0x3FFFD)
+}
+
+/// A Unix timestamp as `YYYY-MM-DD HH:MM` (UTC); empty when unknown.
+pub fn format_time(ts: Option<i64>) -> String {
+    let Some(ts) = ts.filter(|t| *t > 0) else {
+        return String::new();
+    };
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600, secs % 3600 / 60)
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_format_as_utc() {
+        assert_eq!(format_time(Some(0)), "");
+        assert_eq!(format_time(None), "");
+        assert_eq!(format_time(Some(1_716_809_829)), "2024-05-27 11:37");
+        assert_eq!(format_time(Some(951_782_400)), "2000-02-29 00:00");
+    }
+
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_including_wide_characters() {
+        let rows = vec![
+            vec!["1".to_string(), "客服".to_string(), "x".to_string()],
+            vec!["22".to_string(), "support".to_string(), "y".to_string()],
+        ];
+        let text = render_table(&["ID", "NAME", "Z"], &rows, Style::plain());
+        assert_eq!(text, "ID  NAME     Z\n1   客服     x\n22  support  y\n");
+    }
+
+    #[test]
+    fn cells_are_flattened_and_shortened() {
+        assert_eq!(one_line("a\nb"), "a b");
+        let long = "x".repeat(100);
+        let short = one_line(&long);
+        assert_eq!(short.chars().count(), 60);
+        assert!(short.ends_with('…'));
+    }
+
+    #[test]
+    fn plain_style_adds_no_escapes() {
+        assert_eq!(Style::plain().error("error:"), "error:");
+        assert_eq!(Style { color: true }.dim("x"), "\x1b[2mx\x1b[0m");
+    }
+}
