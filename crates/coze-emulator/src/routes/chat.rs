@@ -110,6 +110,7 @@ async fn create(
         if !bot.published && !draft {
             return Err(ApiError::new(4015, NOT_PUBLISHED));
         }
+        crate::oauth::check_install(&store, &auth.0, &bot.workspace_id)?;
     }
     let connector = body
         .connector_id
