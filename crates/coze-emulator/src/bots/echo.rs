@@ -3,7 +3,8 @@
 //!
 //! Answer: `You said: "<query>".` then, when the section has earlier questions,
 //! ` Earlier in this conversation you said: "<q1>", "<q2>".`, then for each attached file
-//! ` You attached <kind> <id or url>.`. Follow-ups: `Tell me more about <query>` and
+//! ` You attached <kind> "<file name>" (file_id <id>).` (or `"<last URL segment>" (<url>)`
+//! for a `file_url`). Follow-ups: `Tell me more about <query>` and
 //! `What did I say before?`.
 
 use futures_util::future::BoxFuture;
@@ -48,7 +49,7 @@ pub fn answer(ctx: &ChatContext) -> BotReply {
         ));
     }
     for file in ctx.query().map(|t| t.files()).unwrap_or_default() {
-        text.push_str(&format!(" You attached {} {}.", file.kind, describe(&file)));
+        text.push_str(&format!(" You attached {} {}.", file.kind, describe(ctx, &file)));
     }
     let topic: String = query.trim().chars().take(40).collect();
     let follow_ups = if topic.is_empty() {
@@ -62,10 +63,18 @@ pub fn answer(ctx: &ChatContext) -> BotReply {
     BotReply::Answer { text, follow_ups }
 }
 
-fn describe(file: &FileRef) -> String {
+/// Names an attachment: an uploaded file by its name, an URL by its last path segment.
+fn describe(ctx: &ChatContext, file: &FileRef) -> String {
+    let name = |id: &str| ctx.state.store().files.get(id).map(|f| f.name.clone());
     match (&file.file_id, &file.file_url) {
-        (Some(id), _) => format!("file_id {id}"),
-        (None, Some(url)) => url.clone(),
+        (Some(id), _) => match name(id) {
+            Some(name) => format!("\"{name}\" (file_id {id})"),
+            None => format!("file_id {id} (not an uploaded file)"),
+        },
+        (None, Some(url)) => match url.split(['?', '#']).next().and_then(|u| u.rsplit('/').next()) {
+            Some(last) if !last.is_empty() && url.contains("://") => format!("\"{last}\" ({url})"),
+            _ => url.clone(),
+        },
         (None, None) => "(no file_id or file_url)".to_string(),
     }
 }
