@@ -1,1 +1,87 @@
-//! coze-sdk
+//! Async Rust SDK for the Coze (扣子) OpenAPI.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use coze_sdk::{ChatEvent, ChatRequest, ClientBuilder};
+//! use futures_util::StreamExt;
+//!
+//! # async fn run() -> coze_sdk::Result<()> {
+//! // COZE_API_TOKEN and COZE_API_BASE (default https://api.coze.com) from the environment.
+//! let client = ClientBuilder::from_env().build()?;
+//! let req = ChatRequest::new("7382159487131697202", "user-1").user_message("Hello!");
+//! let mut stream = client.chat().stream(req).await?;
+//! while let Some(event) = stream.next().await {
+//!     match event? {
+//!         ChatEvent::MessageDelta(m) => print!("{}", m.content),
+//!         ChatEvent::ChatCompleted(chat) => println!("\n(tokens: {:?})", chat.usage),
+//!         _ => {}
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Against a local emulator, `ClientBuilder::new().base_url(emulator.base_url()).token(pat)`.
+//!
+//! # Behaviour worth knowing
+//!
+//! - **Regions.** The default base URL is `https://api.coze.com`, like the official SDKs; a
+//!   coze.cn token needs [`Region::Cn`] (`https://api.coze.cn`). A token of the other region is
+//!   refused with code 4100, and [`Error::hint`] says so, naming the URL used.
+//! - **Errors.** Success is decided by the body's `code` (0), not the HTTP status; a non-JSON
+//!   body (an HTML 502 page from a proxy) becomes [`Error::UnexpectedResponse`] with the status
+//!   and the start of the body. Every API error carries the logid Coze support asks for.
+//! - **Timeouts.** Connect 10 s; non-streaming requests 120 s in total; streams have no total
+//!   limit, only an idle timeout (120 s without a byte, also while waiting for headers).
+//! - **Retries.** On by default ([`RetryPolicy::default`], two retries): connection failures
+//!   before anything was sent, and 429 / 5xx / timeouts on idempotent requests, honouring
+//!   `Retry-After`. Creating a chat, a message or a conversation is never re-sent once it may
+//!   have reached Coze. [`RetryPolicy::none`] turns retries off. A refused token (401 / 4100 /
+//!   700012006) is retried once when the [`TokenSource`] says a fresh token may work.
+//! - **Streams.** [`ChatStream`] yields every event that arrived, then one `Err` item if the
+//!   stream broke (cut connection, idle timeout, malformed or oversized event, an `error`
+//!   event), so a partial answer is never lost. `done` is yielded and ends the stream.
+//! - **Leniency.** Unknown event names, message types and statuses decode to `Unknown` values;
+//!   timestamps may be integers or numeric strings; missing optional fields take defaults.
+//! - **Tokens** are trimmed (a pasted trailing newline is harmless) and held in [`Secret`],
+//!   which never prints its value.
+
+#![warn(missing_docs)]
+
+pub mod chat;
+mod client;
+pub mod conversations;
+mod error;
+pub mod ids;
+pub mod messages;
+pub mod pagination;
+mod retry;
+mod secret;
+pub mod sse;
+mod token;
+pub mod types;
+
+pub use chat::{ChatApi, ChatStream, PollOptions};
+pub use client::{
+    CN_BASE_URL, COM_BASE_URL, Client, ClientBuilder, ENV_API_BASE, ENV_API_TOKEN, Region,
+};
+pub use conversations::ConversationsApi;
+pub use error::{ApiError, Error, OAuthError, Result};
+pub use ids::*;
+pub use messages::MessagesApi;
+pub use pagination::{Items, Page, Pages};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+pub use token::{BoxFuture, StaticToken, TokenSource};
+pub use types::chat::{
+    Chat, ChatEvent, ChatPoll, ChatRequest, ChatStatus, FunctionCall, LastError, PublishStatus,
+    RequiredAction, ToolCall, ToolCallType, ToolOutput, Usage,
+};
+pub use types::conversations::{
+    Conversation, ConversationList, CreateConversationRequest, ListConversationsRequest, Section,
+};
+pub use types::messages::{
+    ContentPart, ContentType, EnterMessage, FileRef, ListMessagesRequest, Message, MessageList,
+    MessageRole, MessageType, ModifyMessageRequest, SortOrder, object_string,
+};

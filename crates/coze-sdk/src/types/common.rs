@@ -1,0 +1,181 @@
+//! Lenient decoding helpers shared by all types.
+//!
+//! Coze adds enum values without notice, sometimes renders timestamps as numeric strings and
+//! sends `null` where a string is expected; the helpers here accept all of that.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// Declares an open enum mirroring server values: known values as variants, anything else
+/// kept in `Unknown(String)`. Serialises to and from the plain string.
+macro_rules! open_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+            /// A value this version of the SDK does not know.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)*
+                    $name::Unknown(s) => s,
+                }
+            }
+
+            fn from_wire(s: &str) -> Self {
+                match s {
+                    $($wire => $name::$variant,)*
+                    other => $name::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::Unknown(String::new())
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self::from_wire(s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_str($crate::types::common::StrVisitor(Self::from_wire))
+            }
+        }
+    };
+}
+pub(crate) use open_enum;
+
+/// Visits a string (borrowed when possible, so known values do not allocate); `null` is "".
+pub(crate) struct StrVisitor<T>(pub(crate) fn(&str) -> T);
+
+impl<T> Visitor<'_> for StrVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Ok((self.0)(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok((self.0)(""))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<T, E> {
+        Ok((self.0)(""))
+    }
+}
+
+struct TimestampVisitor;
+
+impl Visitor<'_> for TimestampVisitor {
+    type Value = Option<i64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Unix timestamp as an integer or numeric string")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v).ok())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.is_finite().then_some(v as i64))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse::<i64>()
+            .map(Some)
+            .map_err(|_| E::custom(format!("invalid timestamp `{v}`")))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// An optional Unix timestamp (seconds) given as an integer, a numeric string or `null`.
+pub(crate) fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    d.deserialize_any(TimestampVisitor)
+}
+
+/// An integer that may arrive as a numeric string or `null` (then 0).
+pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    d.deserialize_any(TimestampVisitor)
+        .map(Option::unwrap_or_default)
+}
+
+/// A value where `null` means the default.
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct T {
+        #[serde(default, deserialize_with = "timestamp")]
+        at: Option<i64>,
+        #[serde(default, deserialize_with = "int")]
+        n: i64,
+        #[serde(default, deserialize_with = "null_default")]
+        s: String,
+    }
+
+    #[test]
+    fn timestamps_ints_and_nulls() {
+        let t: T = serde_json::from_str(r#"{"at":"1716809829","n":"5","s":null}"#).unwrap();
+        assert_eq!((t.at, t.n, t.s.as_str()), (Some(1716809829), 5, ""));
+        let t: T = serde_json::from_str(r#"{"at":1716809829}"#).unwrap();
+        assert_eq!((t.at, t.n), (Some(1716809829), 0));
+        let t: T = serde_json::from_str(r#"{"at":null,"n":null}"#).unwrap();
+        assert_eq!(t.at, None);
+        assert!(serde_json::from_str::<T>(r#"{"at":"soon"}"#).is_err());
+    }
+}
