@@ -34,6 +34,8 @@ pub struct PluginStore {
     pub glif_token: String,
     /// How long the fake slow glif takes.
     pub slow_delay: Duration,
+    /// Runs the fake Glif accepted (authenticated), so tests can tell nothing ran.
+    pub glif_runs: u64,
 }
 
 impl Default for PluginStore {
@@ -42,6 +44,7 @@ impl Default for PluginStore {
             plugins: Vec::new(),
             glif_token: format!("glif_emulator_{:024x}", rand::random::<u128>() >> 32),
             slow_delay: Duration::from_secs(3),
+            glif_runs: 0,
         }
     }
 }

@@ -185,6 +185,7 @@ async fn run(
         )
             .into_response();
     }
+    state.store().plugins.glif_runs += 1;
     let body: Map<String, Value> = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(map)) => map,
         _ => return error_200("request body must be a JSON object"),
@@ -212,7 +213,13 @@ async fn run(
             short_hash(&inputs)
         )
     };
-    let first = inputs.values().next().cloned().unwrap_or_default();
+    // The glif's first declared input (the map itself is sorted by name).
+    let first = glif
+        .inputs
+        .first()
+        .and_then(|(name, ..)| inputs.get(*name))
+        .cloned()
+        .unwrap_or_default();
     let (output, kind) = match glif.output {
         FakeOutput::Text => {
             let mood = inputs.get("mood").cloned().unwrap_or_default();

@@ -11,7 +11,7 @@ mod error;
 mod http;
 mod types;
 
-pub use bridge::{BridgeConfig, BridgeError, BridgeState, router};
+pub use bridge::{BridgeConfig, BridgeError, BridgeState, ToolConfig, router};
 pub use client::{
     BoxFuture, DEFAULT_API_BASE, DEFAULT_SIMPLE_API_BASE, DEFAULT_TIMEOUT, GlifClient, GlifConfig,
     GlifTransport, TOKEN_ENV, check_inputs,

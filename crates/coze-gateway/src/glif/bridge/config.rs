@@ -176,8 +176,10 @@ impl BridgeConfig {
     ///
     /// A bad base URL.
     pub fn glif_config(&self) -> crate::glif::Result<crate::glif::GlifConfig> {
-        let mut config = crate::glif::GlifConfig::default();
-        config.token = self.glif_token.clone().filter(|t| !t.is_blank());
+        let mut config = crate::glif::GlifConfig {
+            token: self.glif_token.clone().filter(|t| !t.is_blank()),
+            ..Default::default()
+        };
         if let Some(base) = &self.glif_base_url {
             config = config.with_base_url(base)?;
         }
