@@ -7,6 +7,7 @@ pub mod bots;
 pub mod engine;
 pub mod envelope;
 pub mod faults;
+pub mod oauth;
 pub mod plugins;
 pub mod routes;
 pub mod sse;

@@ -190,6 +190,7 @@ impl AppState {
                 );
             }
             // Seeds of other modules go here.
+            crate::oauth::seed(&state, &mut store);
             crate::workflows::seed(&mut store);
             crate::plugins::bot::seed(
                 &mut store,
@@ -276,6 +277,8 @@ pub struct Store {
     pub workflows: crate::workflows::WorkflowStore,
     /// Key/value pairs merged into `Emulator::info()` (e.g. `"oauth"` by the OAuth module).
     pub info_extras: Map<String, Value>,
+    /// OAuth apps, codes, refresh and device codes (`oauth.rs`).
+    pub oauth: crate::oauth::OAuthStore,
     /// Imported plugins and the fake Glif's settings (`crate::plugins`).
     pub plugins: crate::plugins::PluginStore,
 }

@@ -70,7 +70,7 @@ fn check_workspace(store: &Store, authed: &Authed, workspace_id: &str) -> Result
             "the token has no access to workspace {workspace_id}"
         )));
     }
-    Ok(())
+    crate::oauth::check_install(store, &authed.0, workspace_id)
 }
 
 /// The bot `bot_id` the caller may touch.

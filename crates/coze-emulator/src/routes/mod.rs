@@ -13,8 +13,10 @@ pub mod emulator;
 pub mod files;
 pub mod glif;
 pub mod messages;
+pub mod oauth;
 pub mod plugins;
 pub mod workflows;
+pub mod users;
 pub mod workspaces;
 
 use std::collections::HashMap;
@@ -38,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .merge(messages::routes())
         .merge(emulator::routes())
         .merge(workspaces::routes())
+        .merge(oauth::routes())
+        .merge(users::routes())
         .merge(bots::routes())
         .merge(files::routes())
         .merge(workflows::routes())
