@@ -1,6 +1,95 @@
 //! A local Coze (扣子) server that the official Coze SDKs accept: test integrations offline.
 //!
-//! (Full crate docs below are being written; see the module docs meanwhile.)
+//! The emulator speaks the Coze OpenAPI wire format (the `{code, msg, data, detail}`
+//! envelope, `X-Tt-Logid`, ids as decimal strings, Unix-second timestamps, Coze's exact SSE
+//! framing) and keeps conversations, sections, messages and chats in memory. The official
+//! Python SDK `cozepy` 0.20.0 runs against it unmodified (`conformance/python/`).
+//!
+//! # Quick start
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> anyhow::Result<()> {
+//! let emulator = coze_emulator::Emulator::start().await?; // 127.0.0.1, a free port
+//! let chat = reqwest::Client::builder().no_proxy().build()?
+//!     .post(format!("{}/v3/chat", emulator.base_url()))
+//!     .bearer_auth(emulator.pat())
+//!     .json(&serde_json::json!({
+//!         "bot_id": emulator.bots().echo, "user_id": "me",
+//!         "additional_messages": [{"role": "user", "content": "hello", "content_type": "text"}],
+//!     }))
+//!     .send().await?
+//!     .json::<serde_json::Value>().await?;
+//! assert_eq!(chat["data"]["status"], "in_progress");
+//! emulator.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! From the command line: `coze emulator [--listen 127.0.0.1:0] [--json]` prints its base
+//! URL, PAT and bot ids (with `--json`, the one line of [`Emulator::info`]) and serves until
+//! Ctrl-C. The PAT is random per start unless [`EmulatorConfig::pat`] is set.
+//!
+//! # Endpoints
+//!
+//! Chat v3 (`/v3/chat` streamed or not, `retrieve` by GET and POST, `message/list`,
+//! `submit_tool_outputs` streamed or not, `cancel`), conversations (create, retrieve, list,
+//! rename, delete, clear), conversation messages (create, list, retrieve, modify, delete,
+//! feedback), plus the modules of the other resources (OAuth, users, workspaces, bots, files,
+//! workflows, chatflow, plugins, a fake Glif). Every Coze path needs `Authorization: Bearer`
+//! with the PAT or a token the emulator issued; a missing, unknown or expired one gets HTTP
+//! 401 `{"code":4100,"msg":"authentication is invalid"}`.
+//!
+//! # Bots
+//!
+//! - `echo`: answers `You said: "<message>".`, adds `Earlier in this conversation you said:
+//!   "<a>", "<b>".` for the user's earlier messages in the current section (so `clear` makes
+//!   it forget) and names attached files; streams the answer in several deltas of one
+//!   message id, then a `verbose` `generate_answer_finish` message, `follow_up` suggestions
+//!   and `conversation.chat.completed` with token usage.
+//! - `tool`: asks for `get_weather` with `{"location": "<message>"}` through
+//!   `conversation.chat.requires_action`; after `submit_tool_outputs` answers
+//!   `The tool get_weather returned: <output>`.
+//! - `failing`: every chat ends with `conversation.chat.failed`, `last_error.code` 5000.
+//! - `unpublished`: not published to the API channel; chats are refused with 4015 (unless the
+//!   request asks for `publish_status: "unpublished_draft"`).
+//! - An unknown bot id gets 4200. New bots implement [`bots::Behavior`].
+//!
+//! # Test switches (`/_emulator/...`, no token)
+//!
+//! - `GET|POST|DELETE /_emulator/faults`: read, replace, reset the [`FaultConfig`] (also
+//!   in-process via [`Emulator::faults`]): `event_delay_ms`, `cut_after_events`,
+//!   `error_event {after_events, code, msg}`, and for the next `count` requests (optionally
+//!   only under `path_prefix`) `rate_limit {retry_after}` (429, code 4013, `Retry-After`),
+//!   `server_error {status}` (5xx JSON, code 5000), `html_error {status}` (an HTML page, 502
+//!   by default). Example: `{"cut_after_events": 4}`.
+//! - `POST /_emulator/clock {"advance_seconds": n}`: move the emulator's clock (token expiry).
+//!
+//! # Choices where Coze is silent or unclear
+//!
+//! - HTTP status: 401 for 4100, 429 for 4013, 200 for every other business error (the SDKs
+//!   go by `code`); unknown paths get 404 with code 4000. Unknown conversation, chat or
+//!   message ids get 4200.
+//! - Errors before a stream starts are JSON (`application/json`); stream responses are always
+//!   `text/event-stream` with only `event:`/`data:` lines and end with `data:"[DONE]"`, also
+//!   after `requires_action`, `failed` and a cancel.
+//! - A conversation is busy (4016) while a chat in it is `created` or `in_progress`; a chat
+//!   waiting for tool outputs does not block it (it could otherwise never be left: such a
+//!   chat cannot be cancelled, 4104, as on Coze).
+//! - A non-streaming chat answers `in_progress`, and completes on the first retrieve after
+//!   the bot has answered, or by itself after [`EmulatorConfig::chat_auto_complete_after`]
+//!   (3 s). A client that drops a stream does not stop its chat: it completes server-side.
+//! - Cancelling a streamed chat ends its stream (with `done`) at the next event.
+//! - The first section of a conversation has the conversation's id; `clear` starts a new one.
+//! - Conversation list: the caller's conversations of one channel (`connector_id`, default
+//!   1024), filtered by `bot_id` if given, newest first unless `sort_order=ASC`.
+//! - Message list cursors: the list is put in the requested order; `after_id=X` gives the
+//!   messages after X in that order, `before_id=X` those right before it; so paging with
+//!   `after_id=<last_id>` (what cozepy and coze-go do) walks the list in either order.
+//! - `auto_save_history: false` stores nothing of the chat; `submit_tool_outputs` on such a
+//!   chat gets 5000, as documented.
+//! - Ids are increasing 19-digit numbers (sorting by id is sorting by creation); token usage
+//!   counts one token per four characters; logids use UTC.
 
 pub mod auth;
 pub mod bots;
