@@ -127,15 +127,6 @@ pub struct StoredCredentials {
     pub updated_at: i64,
 }
 
-impl StoredCredentials {
-    /// True when the access token is still good for at least `margin_secs`.
-    ///
-    /// A token without a known expiry (a PAT) counts as valid: the API will say otherwise.
-    pub fn is_fresh(&self, now: i64, margin_secs: i64) -> bool {
-        self.expires_at.is_none_or(|exp| exp - margin_secs > now)
-    }
-}
-
 mod secret_serde {
     use coze_sdk::Secret;
     use serde::{Deserialize, Deserializer, Serializer};
@@ -222,11 +213,11 @@ impl CredentialStore {
     /// # Errors
     ///
     /// The directory cannot be created or the lock not taken in time.
-    pub fn lock(&self, wait: Duration) -> Result<LockedStore<'_>, ConfigError> {
+    pub fn lock(&self, wait: Duration) -> Result<LockedStore, ConfigError> {
         self.ensure_dir()?;
         let lock = CredentialsLock::acquire(&self.lock_path(), wait)?;
         Ok(LockedStore {
-            store: self,
+            store: self.clone(),
             _lock: lock,
         })
     }
@@ -336,21 +327,12 @@ impl CredentialStore {
 
 /// The store while this process holds the lock: the only way to write.
 #[derive(Debug)]
-pub struct LockedStore<'a> {
-    store: &'a CredentialStore,
+pub struct LockedStore {
+    store: CredentialStore,
     _lock: CredentialsLock,
 }
 
-impl LockedStore<'_> {
-    /// Re-reads `profile` under the lock (another process may have refreshed meanwhile).
-    ///
-    /// # Errors
-    ///
-    /// As [`CredentialStore::load`].
-    pub fn load(&self, profile: &str) -> Result<Option<StoredCredentials>, ConfigError> {
-        self.store.load(profile)
-    }
-
+impl LockedStore {
     /// Stores `creds` for `profile`, keeping the other profiles.
     ///
     /// # Errors

@@ -6,7 +6,7 @@
 //! the expiry at the same moment refresh once: the others wait, re-read and find the new token.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::ConfigError;
@@ -18,7 +18,6 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub struct CredentialsLock {
     _file: File,
-    path: PathBuf,
 }
 
 impl CredentialsLock {
@@ -41,12 +40,7 @@ impl CredentialsLock {
         let deadline = Instant::now() + wait;
         loop {
             match file.try_lock() {
-                Ok(()) => {
-                    return Ok(Self {
-                        _file: file,
-                        path: path.to_path_buf(),
-                    });
-                }
+                Ok(()) => return Ok(Self { _file: file }),
                 Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(25));
                 }
@@ -64,11 +58,6 @@ impl CredentialsLock {
                 }
             }
         }
-    }
-
-    /// The lock file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -147,6 +147,7 @@ impl ProfileContext {
 
     /// The default profile with no settings and no credentials, reading no files (for
     /// settings resolved in tests).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn empty() -> Self {
         let dir = std::env::temp_dir().join("coze-detached-profile");
         Self {

@@ -26,9 +26,6 @@ use crate::error::CliError;
 /// The redirect URI Coze's docs and examples use; the app's setting must match it exactly.
 pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:8080/callback";
 
-/// How long to wait for the browser by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
-
 /// What the browser brought back.
 #[derive(Debug)]
 enum Outcome {
@@ -76,6 +73,7 @@ impl CallbackListener {
     /// # Errors
     ///
     /// The OS cannot report it.
+    #[cfg(test)]
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }

@@ -479,7 +479,7 @@ async fn fetch_account(base_url: &str, token: &Secret) -> anyhow::Result<Option<
 /// Writes the profile's settings to `config.toml` and the credentials under the lock.
 async fn save(settings: &Settings, plan: &Plan, creds: &StoredCredentials) -> anyhow::Result<()> {
     let ctx = &settings.profile;
-    let _lock = lock_store(&ctx.store).await?;
+    let locked = lock_store(&ctx.store).await?;
     // Re-read config.toml under the lock so a concurrent login to another profile survives.
     let mut config = ConfigFile::load(&ctx.dir).map_err(config_error)?;
     let p = config.profiles.entry(ctx.name.clone()).or_default();
@@ -504,9 +504,7 @@ async fn save(settings: &Settings, plan: &Plan, creds: &StoredCredentials) -> an
         p.oauth_config = plan.oauth_config.as_ref().map(|(path, _)| path.clone());
     }
     config.save(&ctx.dir).map_err(config_error)?;
-    ctx.store
-        .save_while_locked(&ctx.name, creds)
-        .map_err(config_error)
+    locked.save(&ctx.name, creds).map_err(config_error)
 }
 
 fn report(settings: &Settings, creds: &StoredCredentials) -> anyhow::Result<()> {

@@ -224,11 +224,9 @@ fn renewal_failed(settings: &Settings, err: coze_sdk::Error) -> anyhow::Error {
 
 async fn logout(settings: &Settings) -> anyhow::Result<()> {
     let ctx = &settings.profile;
-    let _lock = source::lock_store(&ctx.store).await?;
-    let removed = match ctx.store.remove_while_locked(&ctx.name) {
-        Ok(removed) => removed,
-        Err(e) => return Err(config_error(e)),
-    };
+    let locked = source::lock_store(&ctx.store).await?;
+    let removed = locked.remove(&ctx.name).map_err(config_error)?;
+    drop(locked);
     if settings.output.json() {
         settings
             .output

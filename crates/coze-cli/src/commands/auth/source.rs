@@ -13,6 +13,7 @@ use coze_sdk::auth::{
 };
 use coze_sdk::{BoxFuture, StaticToken, TokenSource};
 
+use crate::config::credentials::LockedStore;
 use crate::config::lock::{CredentialsLock, DEFAULT_WAIT};
 use crate::config::{AuthMethod, ConfigError, CredentialStore, Profile, StoredCredentials, time};
 use crate::error::CliError;
@@ -238,17 +239,15 @@ pub fn apply_renewal(creds: &mut StoredCredentials, token: &OAuthToken, now: i64
     creds.updated_at = now;
 }
 
-/// Waits for the lock without blocking the runtime.
+/// Takes the credentials lock without blocking the runtime.
 ///
 /// # Errors
 ///
 /// As [`CredentialStore::lock`].
-pub async fn lock_store(store: &CredentialStore) -> anyhow::Result<CredentialsLock> {
-    let path = store.lock_path();
-    store.ensure_dir().map_err(config_error)?;
-    let lock = tokio::task::spawn_blocking(move || CredentialsLock::acquire(&path, DEFAULT_WAIT))
-        .await??;
-    Ok(lock)
+pub async fn lock_store(store: &CredentialStore) -> anyhow::Result<LockedStore> {
+    let store = store.clone();
+    let locked = tokio::task::spawn_blocking(move || store.lock(DEFAULT_WAIT)).await?;
+    locked.map_err(config_error)
 }
 
 /// A [`ConfigError`] as the CLI's usage error (exit status 2), keeping its hint.
