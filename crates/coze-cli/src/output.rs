@@ -18,6 +18,7 @@ pub struct Style {
 
 impl Style {
     /// No escape sequences at all.
+    #[cfg(test)]
     pub fn plain() -> Self {
         Self { color: false }
     }

@@ -1,7 +1,7 @@
 //! Settings, resolved once per run: command-line flag > environment > profile > default.
 //!
 //! The token is resolved in exactly one place, [`Settings::token_source`]; stored credentials
-//! and profiles plug in there (and in [`Settings::resolve_with`] for the base URL).
+//! and profiles plug in there (and in `Settings::resolve_in` for the base URL).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -75,7 +75,6 @@ pub struct Settings {
     pub credentials: Option<Credentials>,
     /// The profile of this run (`--profile` / `COZE_PROFILE`, default `default`).
     pub profile: ProfileContext,
-    pub verbose: u8,
     pub output: Output,
 }
 
@@ -92,10 +91,12 @@ impl Settings {
         Self::resolve_in(global, |name| std::env::var(name).ok(), profile)
     }
 
-    /// Like [`Settings::resolve`], reading the environment through `env` (for tests).
+    /// Like [`Settings::resolve`], reading the environment through `env` and without a
+    /// profile (for tests).
     ///
     /// # Errors
     /// See [`Settings::resolve`].
+    #[cfg(test)]
     pub fn resolve_with(
         global: &GlobalArgs,
         env: impl Fn(&str) -> Option<String>,
@@ -103,7 +104,7 @@ impl Settings {
         Self::resolve_in(global, env, ProfileContext::empty())
     }
 
-    /// Like [`Settings::resolve_with`], with the profile's settings and stored login.
+    /// Resolves against `env` and the profile's settings and stored login.
     fn resolve_in(
         global: &GlobalArgs,
         env: impl Fn(&str) -> Option<String>,
@@ -145,12 +146,23 @@ impl Settings {
             },
         };
 
+        let token_from = match &credentials {
+            Some(Credentials::Static { origin, .. }) => origin.describe("--token"),
+            Some(Credentials::Profile { name, .. }) => format!("profile {name}"),
+            Some(Credentials::Unreadable(_)) => "an unreadable credentials file".to_string(),
+            None => "nowhere".to_string(),
+        };
+        tracing::debug!(
+            base_url = %base_url,
+            base_url_from = %base_origin.describe("--base-url/--region"),
+            token_from = %token_from,
+            "settings resolved"
+        );
         Ok(Self {
             base_url,
             base_origin,
             credentials,
             profile,
-            verbose: global.verbose,
             output: Output::new(global.json),
         })
     }

@@ -1,9 +1,10 @@
 //! `coze demo` (and `coze chat --emulator`): a local Coze in-process and a chat with its echo
 //! bot. The README's first command: no account, no token, no network.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use clap::Args;
+use coze_emulator::EmulatorConfig;
 
 use super::chat::{self, ChatOptions};
 use super::emulator;
@@ -28,8 +29,9 @@ pub async fn run(args: DemoArgs, settings: &Settings) -> anyhow::Result<()> {
 /// # Errors
 /// Fails when the emulator cannot start or the chat fails.
 pub async fn run_chat(mut options: ChatOptions, settings: &Settings) -> anyhow::Result<()> {
-    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let emu = emulator::start(listen).await?;
+    // A short pause between deltas makes the streaming visible, as with a real model.
+    let config = EmulatorConfig { delta_delay: Duration::from_millis(40), ..EmulatorConfig::default() };
+    let emu = emulator::start(config).await?;
     let base = emu.base_url().to_string();
     let local = settings.with_endpoint(&base, coze_sdk::Secret::new(emu.pat()));
     options.bot = Some(emu.bots().echo.clone());
@@ -37,7 +39,7 @@ pub async fn run_chat(mut options: ChatOptions, settings: &Settings) -> anyhow::
     let out = &settings.output;
     if options.message.is_none() && !out.json() {
         let s = out.err_style();
-        let origin = base.trim_end_matches('/');
+        let origin = base.as_str();
         out.note(&format!(
             "{} a local Coze is running at {origin} (it stops when you quit)",
             s.accent("coze demo")

@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 
-use anyhow::Context as _;
 use clap::Args;
 use coze_emulator::{Emulator, EmulatorConfig};
 
@@ -20,7 +19,7 @@ pub struct EmulatorArgs {
 /// # Errors
 /// Fails when the address cannot be bound or stdout is closed before the banner is out.
 pub async fn run(args: EmulatorArgs, settings: &Settings) -> anyhow::Result<()> {
-    let emulator = start(args.listen).await?;
+    let emulator = start(EmulatorConfig { listen: args.listen, ..EmulatorConfig::default() }).await?;
     let out = &settings.output;
     if out.json() {
         out.json_line(&emulator.info())?;
@@ -28,34 +27,26 @@ pub async fn run(args: EmulatorArgs, settings: &Settings) -> anyhow::Result<()> 
         print_banner(&emulator, out)?;
         out.dim("Press Ctrl-C to stop.");
     }
-    shutdown_signal().await;
-    drop(emulator);
-    Ok(())
+    emulator.serve_until(shutdown_signal()).await
 }
 
-/// Starts the emulator on `listen`, with a usage error when the address is taken.
+/// Starts the emulator, with a usage error when the address cannot be bound.
 ///
 /// # Errors
 /// A usage error (exit status 2) when the address cannot be bound.
-pub async fn start(listen: SocketAddr) -> anyhow::Result<Emulator> {
-    let config = EmulatorConfig { listen, ..EmulatorConfig::default() };
-    Emulator::start_with(config)
-        .await
-        .map_err(|e| {
-            anyhow::Error::new(
-                CliError::usage(format!("cannot listen on {listen}"))
-                    .with_hint("pick another address, or use port 0 for a free one: --listen 127.0.0.1:0"),
-            )
-            .context(e.to_string())
-        })
-        .context("cannot start the emulator")
+pub async fn start(config: EmulatorConfig) -> anyhow::Result<Emulator> {
+    let listen = config.listen;
+    Emulator::start_with(config).await.map_err(|e| {
+        CliError::usage(format!("cannot listen on {listen}: {}", e.root_cause()))
+            .with_hint("pick another address, or port 0 for a free one: --listen 127.0.0.1:0")
+            .into()
+    })
 }
 
 fn print_banner(emulator: &Emulator, out: &Output) -> std::io::Result<()> {
     let s = out.out_style();
     let bots = emulator.bots();
-    let base = emulator.base_url().to_string();
-    let base = base.trim_end_matches('/');
+    let base = emulator.base_url();
     let pat = emulator.pat();
     out.line(&format!("{} on {}", s.accent("Coze emulator running"), s.bold(base)))?;
     out.line("")?;

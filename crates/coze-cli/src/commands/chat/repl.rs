@@ -45,9 +45,9 @@ pub async fn run(target: &Target, conversation: Option<String>, settings: &Setti
             Input::Eof => break,
         };
         let text = line.trim();
-        if !interactive {
-            // Show the piped question after the prompt, like a transcript.
-            out.note(text);
+        if !interactive && !text.is_empty() {
+            // Show the piped question, so the output reads like a transcript.
+            out.note(&format!("{} {text}", out.err_style().accent("›")));
         }
         match text {
             "" => continue,
@@ -74,6 +74,9 @@ pub async fn run(target: &Target, conversation: Option<String>, settings: &Setti
                     conversation.clone_from(&summary.conversation_id);
                 }
                 turn::print_summary(&summary, out, false);
+                if interactive {
+                    out.note("");
+                }
             }
             Ok(Outcome::Interrupted { conversation_id }) => {
                 if conversation_id.is_some() {

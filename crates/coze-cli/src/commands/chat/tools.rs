@@ -92,9 +92,9 @@ async fn read_stdin_line(call: &ToolCall, chat: &Chat) -> anyhow::Result<String>
             call.function.name
         ))
         .with_hint(format!(
-            "pipe one output line per tool call into coze, or answer it interactively: \
-             coze chat --bot {} --conversation {}",
-            chat.bot_id, chat.conversation_id
+            "pipe one output line per tool call into coze (echo '<output>' | coze chat --bot {} \
+             -m ...), or use the interactive chat, which asks for it",
+            chat.bot_id
         ))
         .into()
     })

@@ -75,11 +75,9 @@ pub async fn ask(
                     return Ok(Outcome::Interrupted { conversation_id: Some(chat.conversation_id) });
                 };
                 view.start_spinner();
-                let submit = target.client.chat().submit_tool_outputs_stream(
-                    &chat.conversation_id,
-                    &chat.id,
-                    outputs,
-                );
+                let chat_api = target.client.chat();
+                let submit =
+                    chat_api.submit_tool_outputs_stream(&chat.conversation_id, &chat.id, outputs);
                 stream = match interruptible(submit).await {
                     Some(result) => result?,
                     None => {
@@ -108,7 +106,8 @@ pub async fn ctrl_c() {
 
 /// Cancels a running chat after Ctrl-C. Best effort: the answer is already stopped locally.
 async fn cancel(target: &Target, chat: &Chat, out: &Output) {
-    let cancel = target.client.chat().cancel(&chat.conversation_id, &chat.id);
+    let chat_api = target.client.chat();
+    let cancel = chat_api.cancel(&chat.conversation_id, &chat.id);
     match tokio::time::timeout(Duration::from_secs(5), cancel).await {
         Ok(Ok(_)) => out.dim("(stopped; the chat was cancelled)"),
         // 4104: it finished anyway; nothing left to cancel.
@@ -134,6 +133,7 @@ struct TurnView<'a> {
     at_line_start: bool,
     reasoning: bool,
     follow_ups: Vec<String>,
+    pending_call: Option<String>,
     spinner: Option<Spinner>,
 }
 
@@ -147,6 +147,7 @@ impl<'a> TurnView<'a> {
             at_line_start: true,
             reasoning: false,
             follow_ups: Vec::new(),
+            pending_call: None,
             spinner: None,
         }
     }
@@ -193,11 +194,13 @@ impl<'a> TurnView<'a> {
                     self.end_line();
                     let usage = chat.usage;
                     self.seen(chat);
+                    self.drain(stream).await?;
                     return Ok(Step::Done(self.summary(usage)));
                 }
                 ChatEvent::ChatRequiresAction(chat) => {
                     self.spinner = None;
                     self.seen(chat.clone());
+                    self.drain(stream).await?;
                     return Ok(Step::ToolCalls(chat));
                 }
                 ChatEvent::ChatFailed(chat) => {
@@ -212,6 +215,24 @@ impl<'a> TurnView<'a> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// With `--json`, prints what follows the last chat event (`done`), so the output has
+    /// every event. Bounded: a server that keeps the stream open must not hang the turn.
+    async fn drain(&mut self, stream: &mut ChatStream) -> anyhow::Result<()> {
+        if !self.out.json() {
+            return Ok(());
+        }
+        let rest = async {
+            while let Some(Ok(event)) = stream.next().await {
+                self.out.json_line(&event)?;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+        match tokio::time::timeout(Duration::from_secs(2), rest).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Ok(()),
         }
     }
 
@@ -247,10 +268,15 @@ impl<'a> TurnView<'a> {
             MessageType::FollowUp if !message.content.trim().is_empty() => {
                 self.follow_ups.push(message.content.trim().to_string());
             }
-            MessageType::FunctionCall if !self.out.json() => {
-                self.spinner = None;
-                self.end_line();
-                self.out.dim(&format!("⚙ {}", describe_function_call(&message.content)));
+            // A tool Coze runs itself shows up as a call followed by its response; tools the
+            // caller must run arrive as `requires_action` and are shown by the tool prompt.
+            MessageType::FunctionCall => self.pending_call = Some(message.content),
+            MessageType::ToolResponse if !self.out.json() => {
+                if let Some(call) = self.pending_call.take() {
+                    self.spinner = None;
+                    self.end_line();
+                    self.out.dim(&format!("⚙ {}", describe_function_call(&call)));
+                }
             }
             _ => {}
         }
