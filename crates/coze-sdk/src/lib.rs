@@ -49,9 +49,13 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
+pub mod bots;
 pub mod chat;
+pub mod chatflows;
 mod client;
 pub mod conversations;
+pub mod files;
 mod error;
 pub mod ids;
 pub mod messages;
@@ -61,6 +65,9 @@ mod secret;
 pub mod sse;
 mod token;
 pub mod types;
+pub mod workflows;
+pub mod workspaces;
+pub mod users;
 
 pub use chat::{ChatApi, ChatStream, PollOptions};
 pub use client::{
@@ -74,6 +81,24 @@ pub use pagination::{Items, Page, Pages};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use token::{BoxFuture, StaticToken, TokenSource};
+pub use types::users::User;
+pub use users::UsersApi;
+pub use bots::{API_CONNECTOR, BotsApi};
+pub use chatflows::ChatflowsApi;
+pub use files::FilesApi;
+pub use workflows::{WorkflowStream, WorkflowsApi};
+pub use workspaces::WorkspacesApi;
+pub use types::bots::{
+    Bot, BotList, BotPublishStatus, CreateBotRequest, ListBotsRequest, ModelInfo,
+    OnboardingInfo, PromptInfo, PublishedVersion, SimpleBot, UpdateBotRequest,
+};
+pub use types::files::{File, FileUpload, MAX_UPLOAD_BYTES};
+pub use types::workflows::{
+    AsyncRun, ChatflowRequest, ExecuteStatus, InterruptData, ListWorkflowsRequest,
+    ResumeRequest, WorkflowError, WorkflowEvent, WorkflowInfo, WorkflowInterrupt,
+    WorkflowMessage, WorkflowMode, WorkflowRunHistory, WorkflowRunRequest, WorkflowRunResult,
+};
+pub use types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceRole, WorkspaceType};
 pub use types::chat::{
     Chat, ChatEvent, ChatPoll, ChatRequest, ChatStatus, FunctionCall, LastError, PublishStatus,
     RequiredAction, ToolCall, ToolCallType, ToolOutput, Usage,

@@ -5,3 +5,8 @@ pub(crate) mod common;
 pub mod chat;
 pub mod conversations;
 pub mod messages;
+pub mod bots;
+pub mod files;
+pub mod workflows;
+pub mod workspaces;
+pub mod users;
