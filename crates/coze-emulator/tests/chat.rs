@@ -359,7 +359,7 @@ async fn multimodal_object_string_is_read() {
         .unwrap();
     assert_eq!(
         answer.1["content"],
-        "You said: \"describe\". You attached image https://example.com/cat.png."
+        "You said: \"describe\". You attached image \"cat.png\" (https://example.com/cat.png)."
     );
 }
 
@@ -377,4 +377,77 @@ async fn bad_bodies_are_4000() {
     let err: Value = resp.json().await.unwrap();
     assert_eq!(err["code"], 4000);
     assert!(err["msg"].as_str().unwrap().contains("bot_id"));
+}
+
+#[tokio::test]
+async fn unsaved_chats_leave_no_messages_and_inserted_answers_are_not_chat_output() {
+    let h = Harness::start().await;
+    let echo = h.emu.bots().echo.clone();
+    let conv = h
+        .ok_post("/v1/conversation/create", json!({"bot_id": echo}))
+        .await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = json!({"bot_id": echo, "user_id": "u", "stream": true, "auto_save_history": false,
+        "additional_messages": [{"role": "user", "content": "secret"}]});
+    let resp = h
+        .post(&format!("/v3/chat?conversation_id={conv}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let events = parse_chat_sse(&resp.text().await.unwrap());
+    assert_eq!(
+        Harness::last(&events, "conversation.chat.completed")["status"],
+        "completed"
+    );
+    let list = h
+        .ok_post(
+            &format!("/v1/conversation/message/list?conversation_id={conv}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(list["data"], json!([]));
+
+    // A polled chat whose request carries an earlier assistant turn.
+    let body = json!({"bot_id": echo, "user_id": "u", "additional_messages": [
+        {"role": "user", "content": "q1"}, {"role": "assistant", "type": "answer", "content": "a1"},
+        {"role": "user", "content": "q2"}]});
+    let chat = h
+        .ok_post(&format!("/v3/chat?conversation_id={conv}"), body)
+        .await["data"]
+        .clone();
+    let id = chat["id"].as_str().unwrap();
+    let done = h
+        .ok_get(&format!(
+            "/v3/chat/retrieve?conversation_id={conv}&chat_id={id}"
+        ))
+        .await;
+    assert_eq!(done["data"]["status"], "completed");
+    let list = h
+        .ok_get(&format!(
+            "/v3/chat/message/list?conversation_id={conv}&chat_id={id}"
+        ))
+        .await;
+    let answers: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["type"] == "answer")
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        answers,
+        ["You said: \"q2\". Earlier in this conversation you said: \"q1\"."]
+    );
+}
+
+#[tokio::test]
+async fn shutdown_stops_serving() {
+    let h = Harness::start().await;
+    let url = h.url("/v1/conversations");
+    let Harness { emu, http } = h;
+    emu.shutdown().await.unwrap();
+    assert!(http.get(&url).send().await.is_err());
 }

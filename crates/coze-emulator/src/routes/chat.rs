@@ -258,7 +258,9 @@ async fn list_messages(
         .store()
         .messages
         .values()
+        // What the bot produced: not the user's query, nor other inserted messages.
         .filter(|m| m.chat_id == chat.id && m.kind != "question")
+        .filter(|m| !chat.inserted_message_ids.contains(&m.id))
         .map(message_json)
         .collect();
     Ok(ok(Value::Array(messages)))
