@@ -77,6 +77,10 @@ pub enum Command {
     Auth(commands::auth::AuthCommand),
     /// Show the account behind the token in use
     Whoami,
+    /// Read a glif's inputs and run it (glif.app AI apps)
+    Glif(commands::glif::GlifArgs),
+    /// Serve the Glif plugin bridge that Coze imports as a plugin (OpenAPI)
+    Serve(commands::serve::ServeArgs),
 }
 
 #[cfg(test)]

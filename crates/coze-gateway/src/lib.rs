@@ -48,3 +48,19 @@ mod yaml;
 
 pub use secret::Secret;
 pub use yaml::to_yaml;
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish.
+/// For callers (the CLI) that should not depend on axum themselves.
+///
+/// # Errors
+///
+/// When accepting connections fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -6,7 +6,9 @@ pub mod chat;
 pub mod conversations;
 pub mod demo;
 pub mod emulator;
+pub mod glif;
 pub mod messages;
+pub mod serve;
 
 use crate::cli::{Cli, Command};
 use crate::error::CliError;
@@ -26,6 +28,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Emulator(args) => emulator::run(args, &settings).await,
         Command::Auth(cmd) => auth::run(cmd, &settings).await,
         Command::Whoami => auth::whoami(&settings).await,
+        Command::Glif(args) => glif::run(args, &settings).await,
+        Command::Serve(args) => serve::run(args, &settings).await,
     };
     // A stored token refused by another region's server: say which region it belongs to.
     result.map_err(|err| auth::explain_api_error(&settings, err))

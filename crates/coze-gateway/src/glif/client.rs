@@ -184,7 +184,8 @@ impl GlifClient {
     ///
     /// # Errors
     ///
-    /// Those of [`GlifClient::glif`] and [`GlifClient::run`], plus [`GlifError::UnknownInput`].
+    /// Those of [`GlifClient::glif`] and [`GlifClient::run`], plus [`GlifError::UnknownInput`]
+    /// and [`GlifError::TooManyInputs`].
     pub async fn run_checked(&self, request: &RunRequest) -> Result<RunOutput> {
         let info = self.glif(&request.glif_id).await?;
         check_inputs(&info, &request.inputs, request.strict)?;
@@ -205,7 +206,8 @@ impl GlifClient {
 ///
 /// # Errors
 ///
-/// [`GlifError::UnknownInput`] for a name the glif does not have; in strict mode
+/// [`GlifError::UnknownInput`] for a name the glif does not have,
+/// [`GlifError::TooManyInputs`] for more positional values than inputs; in strict mode
 /// [`GlifError::MissingInput`] for declared inputs not given.
 pub fn check_inputs(info: &GlifInfo, inputs: &Inputs, strict: bool) -> Result<()> {
     let missing: Vec<String> = match inputs {
@@ -225,6 +227,13 @@ pub fn check_inputs(info: &GlifInfo, inputs: &Inputs, strict: bool) -> Result<()
                 .filter(|i| !map.contains_key(&i.name))
                 .map(|i| i.name.clone())
                 .collect()
+        }
+        Inputs::Positional(values) if values.len() > info.inputs.len() => {
+            return Err(GlifError::TooManyInputs {
+                glif_id: info.id.clone(),
+                given: values.len(),
+                known: info.input_names(),
+            });
         }
         Inputs::Positional(values) => info
             .inputs

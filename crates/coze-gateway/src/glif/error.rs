@@ -39,6 +39,16 @@ pub enum GlifError {
         /// The glif's real input names.
         known: Vec<String>,
     },
+    /// More positional values than the glif has inputs.
+    #[error("glif {glif_id:?} takes {} input(s) ({}), got {given} values", known.len(), known_list(known))]
+    TooManyInputs {
+        /// The glif.
+        glif_id: String,
+        /// How many values were given.
+        given: usize,
+        /// The glif's input names, in order.
+        known: Vec<String>,
+    },
     /// Glif refused the token (HTTP 401 or 403).
     #[error("glif rejected the api token (http {status})")]
     TokenRejected {
@@ -105,7 +115,9 @@ impl GlifError {
             GlifError::UnknownGlif { .. } => {
                 "the glif id is the last part of its glif.app URL; check it is published"
             }
-            GlifError::MissingInput { .. } | GlifError::UnknownInput { .. } => {
+            GlifError::MissingInput { .. }
+            | GlifError::UnknownInput { .. }
+            | GlifError::TooManyInputs { .. } => {
                 "list the glif's inputs with `coze glif inputs GLIF_ID`"
             }
             GlifError::Timeout { .. } => {
