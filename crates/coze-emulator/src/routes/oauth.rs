@@ -643,7 +643,7 @@ async fn device_code_in(
 
 fn user_code() -> String {
     const LETTERS: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
-    let hex = random_hex(8);
+    let hex = random_hex(4);
     let code: String = hex
         .bytes()
         .map(|b| LETTERS[usize::from(b) % LETTERS.len()] as char)
