@@ -747,6 +747,34 @@ pub(crate) struct MultipartPart {
     pub(crate) file_name: Option<String>,
     pub(crate) content_type: Option<String>,
     pub(crate) data: Bytes,
+    /// Called as the part's bytes are handed to the connection (uploads of large files).
+    pub(crate) progress: Option<UploadProgress>,
+}
+
+/// An upload progress callback: `(bytes sent, total bytes)`.
+#[derive(Clone)]
+pub(crate) struct UploadProgress(pub(crate) Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl std::fmt::Debug for UploadProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UploadProgress")
+    }
+}
+
+/// A body that sends `data` in 64 KiB chunks, reporting each one to `progress`.
+fn progress_body(data: Bytes, progress: UploadProgress) -> reqwest::Body {
+    const CHUNK: usize = 64 * 1024;
+    let total = data.len() as u64;
+    let chunks: Vec<Bytes> = (0..data.len())
+        .step_by(CHUNK)
+        .map(|start| data.slice(start..(start + CHUNK).min(data.len())))
+        .collect();
+    let reported = chunks.into_iter().scan(0u64, move |sent, chunk| {
+        *sent += chunk.len() as u64;
+        (progress.0)(*sent, total);
+        Some(Ok::<Bytes, std::io::Error>(chunk))
+    });
+    reqwest::Body::wrap_stream(futures_util::stream::iter(reported))
 }
 
 #[allow(dead_code)]
@@ -758,6 +786,7 @@ impl MultipartPart {
             file_name: Some(file_name.into()),
             content_type: None,
             data,
+            progress: None,
         }
     }
 
@@ -768,6 +797,7 @@ impl MultipartPart {
             file_name: None,
             content_type: None,
             data: Bytes::from(value.into()),
+            progress: None,
         }
     }
 
@@ -781,7 +811,13 @@ impl MultipartPart {
 fn build_form(parts: &[MultipartPart]) -> Result<reqwest::multipart::Form> {
     let mut form = reqwest::multipart::Form::new();
     for p in parts {
-        let mut part = reqwest::multipart::Part::stream(reqwest::Body::from(p.data.clone()));
+        let mut part = match &p.progress {
+            Some(progress) => reqwest::multipart::Part::stream_with_length(
+                progress_body(p.data.clone(), progress.clone()),
+                p.data.len() as u64,
+            ),
+            None => reqwest::multipart::Part::stream(reqwest::Body::from(p.data.clone())),
+        };
         if let Some(name) = &p.file_name {
             part = part.file_name(name.clone());
         }

@@ -1,0 +1,278 @@
+//! Workflows: `client.workflows()`.
+//!
+//! - [`run`](WorkflowsApi::run): synchronous; Coze sends the output as a JSON *string*, which
+//!   is decoded into [`WorkflowRunResult::data`]. Long workflows should stream or run async.
+//! - [`run_async`](WorkflowsApi::run_async) + [`run_history`](WorkflowsApi::run_history) /
+//!   [`poll`](WorkflowsApi::poll): start, then watch the run history until it settles.
+//! - [`stream`](WorkflowsApi::stream) and [`resume`](WorkflowsApi::resume): a
+//!   [`WorkflowStream`] of typed [`WorkflowEvent`]s. A question node ends the stream with
+//!   [`WorkflowEvent::Interrupt`]; answer it with `resume` (which streams the rest).
+//! - [`list`](WorkflowsApi::list) and [`retrieve`](WorkflowsApi::retrieve).
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_core::Stream;
+
+use crate::client::{ApiRequest, Client, Envelope, path_segment};
+use crate::error::{Error, Result};
+use crate::ids::{ExecuteId, WorkflowId};
+use crate::pagination::{Page, Pages, next_page_number, paginate};
+use crate::sse::SseStream;
+use crate::types::workflows::{
+    AsyncRun, ListWorkflowsRequest, ResumeRequest, WireRunResult, WorkflowDetail, WorkflowEvent,
+    WorkflowInfo, WorkflowList, WorkflowRunHistory, WorkflowRunRequest, WorkflowRunResult,
+};
+
+/// Workflow endpoints. Get one with [`Client::workflows`].
+#[derive(Debug, Clone, Copy)]
+pub struct WorkflowsApi<'c> {
+    client: &'c Client,
+}
+
+impl Client {
+    /// Workflows: run (sync, async, streaming), resume, run history, list, get.
+    pub fn workflows(&self) -> WorkflowsApi<'_> {
+        WorkflowsApi { client: self }
+    }
+}
+
+fn list_request(req: &ListWorkflowsRequest, page: u32) -> ApiRequest {
+    ApiRequest::get("/v1/workflows")
+        .query_opt("workspace_id", req.workspace_id.clone())
+        .query_opt(
+            "workflow_mode",
+            req.workflow_mode.as_ref().map(|m| m.as_str().to_owned()),
+        )
+        .query_opt("app_id", req.app_id.clone())
+        .query_opt("publish_status", req.publish_status.clone())
+        .query("page_num", page.to_string())
+        .query("page_size", req.page_size.to_string())
+}
+
+impl WorkflowsApi<'_> {
+    /// Runs a workflow and waits for its output (Coze gives up after 90 s; prefer
+    /// [`stream`](Self::stream) or [`run_async`](Self::run_async) for long ones).
+    ///
+    /// # Errors
+    ///
+    /// API errors (4200 unknown or unpublished workflow, the workflow's own failure code) and
+    /// transport errors.
+    pub async fn run(&self, mut req: WorkflowRunRequest) -> Result<WorkflowRunResult> {
+        req.validate()?;
+        req.is_async = None;
+        let api = ApiRequest::post("/v1/workflow/run")
+            .json(&req)?
+            .envelope(Envelope::Whole);
+        let wire: WireRunResult = self.client.send(api).await?;
+        Ok(wire.into())
+    }
+
+    /// Starts a workflow asynchronously; follow it with [`run_history`](Self::run_history)
+    /// or [`poll`](Self::poll).
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Self::run).
+    pub async fn run_async(&self, mut req: WorkflowRunRequest) -> Result<AsyncRun> {
+        req.validate()?;
+        req.is_async = Some(true);
+        let api = ApiRequest::post("/v1/workflow/run")
+            .json(&req)?
+            .envelope(Envelope::Whole);
+        let run: AsyncRun = self.client.send(api).await?;
+        if run.execute_id.is_empty() {
+            return Err(Error::InvalidRequest(
+                "Coze accepted the async run but sent no execute_id".into(),
+            ));
+        }
+        Ok(run)
+    }
+
+    /// The record of a run: status, output, error.
+    ///
+    /// # Errors
+    ///
+    /// API errors (4200 unknown workflow or run) and transport errors.
+    pub async fn run_history(
+        &self,
+        workflow_id: &WorkflowId,
+        execute_id: &ExecuteId,
+    ) -> Result<WorkflowRunHistory> {
+        let path = format!(
+            "/v1/workflows/{}/run_histories/{}",
+            path_segment(workflow_id.as_str()),
+            path_segment(execute_id.as_str())
+        );
+        let records: Vec<WorkflowRunHistory> = self.client.send(ApiRequest::get(path)).await?;
+        records.into_iter().next().ok_or_else(|| {
+            Error::InvalidRequest(format!("Coze returned no record for run {execute_id}"))
+        })
+    }
+
+    /// Polls the run history every `interval` until the run settles (success, failure, or
+    /// waiting for input) and returns that record.
+    ///
+    /// # Errors
+    ///
+    /// As [`run_history`](Self::run_history); [`Error::Timeout`] when `timeout` passes first.
+    pub async fn poll(
+        &self,
+        workflow_id: &WorkflowId,
+        execute_id: &ExecuteId,
+        interval: Duration,
+        timeout: Option<Duration>,
+    ) -> Result<WorkflowRunHistory> {
+        let start = Instant::now();
+        loop {
+            let history = self.run_history(workflow_id, execute_id).await?;
+            if history.is_settled() {
+                return Ok(history);
+            }
+            if let Some(timeout) = timeout.filter(|t| start.elapsed() + interval > *t) {
+                return Err(Error::Timeout {
+                    path: format!("/v1/workflows/{workflow_id}/run_histories/{execute_id}"),
+                    timeout,
+                });
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// Runs a workflow and streams its events.
+    ///
+    /// # Errors
+    ///
+    /// API errors answered in place of the stream (4200 unknown workflow, ...) and transport
+    /// errors. A failure during the run arrives as [`WorkflowEvent::Error`].
+    pub async fn stream(&self, mut req: WorkflowRunRequest) -> Result<WorkflowStream> {
+        req.validate()?;
+        req.is_async = None;
+        let api = ApiRequest::post("/v1/workflow/stream_run").json(&req)?;
+        Ok(WorkflowStream::new(self.client.send_stream(api).await?))
+    }
+
+    /// Resumes a run stopped at an interrupt and streams the rest. An event id can be resumed
+    /// once.
+    ///
+    /// # Errors
+    ///
+    /// API errors (a stale or unknown event id, 4200 unknown workflow) and transport errors.
+    pub async fn resume(&self, req: ResumeRequest) -> Result<WorkflowStream> {
+        if req.event_id.trim().is_empty() {
+            return Err(Error::InvalidRequest(
+                "the interrupt's event id is empty".into(),
+            ));
+        }
+        let api = ApiRequest::post("/v1/workflow/stream_resume").json(&req)?;
+        Ok(WorkflowStream::new(self.client.send_stream(api).await?))
+    }
+
+    /// The workflows (and chatflows) the token sees, as a lazy stream of pages.
+    pub fn list(&self, req: ListWorkflowsRequest) -> Pages<WorkflowInfo> {
+        let client = self.client.clone();
+        paginate(req.page_num, move |page| {
+            let client = client.clone();
+            let api = list_request(&req, page);
+            let page_size = req.page_size;
+            async move {
+                let list: WorkflowList = client.send(api).await?;
+                let next =
+                    next_page_number(page, page_size, list.items.len(), Some(list.has_more), None);
+                Ok((Page::new(list.items, list.has_more, None), next))
+            }
+        })
+    }
+
+    /// One workflow's details.
+    ///
+    /// # Errors
+    ///
+    /// API errors (4200 unknown workflow) and transport errors.
+    pub async fn retrieve(&self, workflow_id: &WorkflowId) -> Result<WorkflowInfo> {
+        let path = format!("/v1/workflows/{}", path_segment(workflow_id.as_str()));
+        let detail: WorkflowDetail = self.client.send(ApiRequest::get(path)).await?;
+        Ok(detail.workflow_detail)
+    }
+}
+
+/// The events of a workflow run.
+///
+/// Yields every event that arrived; a connection that closes before `Done`, `Error` or
+/// `Interrupt` ends the stream with one `Err` item ([`Error::StreamCut`]), so finished nodes
+/// are never lost.
+pub struct WorkflowStream {
+    inner: SseStream,
+    finished: bool,
+    ended: bool,
+    last_id: Option<String>,
+}
+
+impl fmt::Debug for WorkflowStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkflowStream")
+            .field("logid", &self.inner.logid())
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WorkflowStream {
+    fn new(inner: SseStream) -> Self {
+        Self {
+            inner,
+            finished: false,
+            ended: false,
+            last_id: None,
+        }
+    }
+
+    /// The `X-Tt-Logid` of the streaming response.
+    pub fn logid(&self) -> Option<&str> {
+        self.inner.logid()
+    }
+
+    /// The `id:` of the last event (they count from 0, and restart after a resume).
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
+    }
+}
+
+impl Stream for WorkflowStream {
+    type Item = Result<WorkflowEvent>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        let item = match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(item) => item,
+        };
+        let out = match item {
+            Some(Ok(sse)) => {
+                this.last_id = sse.id;
+                let parsed = WorkflowEvent::parse(&sse.event, &sse.data);
+                if let Ok(ev) = &parsed {
+                    this.finished |= ev.is_terminal();
+                    this.ended |=
+                        matches!(ev, WorkflowEvent::Done { .. } | WorkflowEvent::Error(_));
+                }
+                parsed
+            }
+            Some(Err(Error::StreamCut { .. })) | None if this.finished => {
+                this.ended = true;
+                return Poll::Ready(None);
+            }
+            Some(Err(e)) => Err(e),
+            None => Err(Error::StreamCut { source: None }),
+        };
+        if out.is_err() {
+            this.ended = true;
+        }
+        Poll::Ready(Some(out))
+    }
+}
