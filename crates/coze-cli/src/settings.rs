@@ -57,7 +57,7 @@ pub enum Credentials {
     /// A fixed token (a PAT or an OAuth access token) from `--token` or `COZE_API_TOKEN`.
     Static { token: Secret, origin: Origin },
     /// The profile's stored login (`coze auth login`), refreshed as needed.
-    Profile { name: String, stored: StoredCredentials },
+    Profile { name: String, stored: Box<StoredCredentials> },
     /// The profile's credentials file cannot be used (reported when a token is needed).
     Unreadable(ConfigError),
 }
@@ -141,7 +141,7 @@ impl Settings {
         let credentials = match credentials {
             Some(c) => Some(c),
             None => match profile.credentials() {
-                Ok(stored) => stored.map(|stored| Credentials::Profile { name: profile.name.clone(), stored }),
+                Ok(stored) => stored.map(|stored| Credentials::Profile { name: profile.name.clone(), stored: Box::new(stored) }),
                 Err(e) => Some(Credentials::Unreadable(e)),
             },
         };

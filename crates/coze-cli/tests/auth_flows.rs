@@ -134,6 +134,33 @@ async fn device_login_and_workspace_scoped_device_login() {
     run.assert_ok()
         .assert_stderr("workspace owner must authorize");
     assert_eq!(env.stored("team")["workspace_id"], ws.as_str());
+
+    // Its bots answer only once the workspace owner installed the app.
+    let bot = env.oauth("team_bot_id");
+    let chat = [
+        "--profile",
+        "team",
+        "chat",
+        "--bot",
+        &bot,
+        "-m",
+        "hello team",
+    ];
+    env.run(&chat)
+        .await
+        .assert_code(1)
+        .assert_stderr("4101")
+        .assert_stderr(&format!(
+            "authorised for team workspace {ws}: its owner must authorise the OAuth app {id}"
+        ));
+    env.post(
+        &format!("/_emulator/workspaces/{ws}/install"),
+        json!({ "client_id": id }),
+    )
+    .await;
+    let run = env.run(&chat).await;
+    run.assert_ok();
+    assert!(run.stdout.contains("hello team"), "{}", run.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]

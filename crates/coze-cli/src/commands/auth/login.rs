@@ -130,18 +130,23 @@ pub async fn run(args: LoginArgs, settings: &Settings) -> anyhow::Result<()> {
         }
     };
 
-    let account = fetch_account(&plan.base_url, &token.access_token).await;
-    if plan.method == AuthMethod::Pat {
-        // A PAT is only worth storing if the API accepts it.
-        if let Err(e) = &account {
+    let account = match fetch_account(&plan.base_url, &token.access_token).await {
+        Ok(account) => Some(account),
+        // A token the API refuses is not worth storing (most often: the other region's PAT).
+        Err(e) if is_refusal(&e) => {
             return Err(CliError::failed(format!("{} refused the token: {e}", plan.base_url))
                 .with_hint(format!(
-                    "check that it is a current personal access token for this region (create one at {})",
+                    "check that it is a current token for this region (personal access tokens: {})",
                     crate::settings::pat_page(&settings.base_url)
                 ))
                 .into());
         }
-    }
+        // Anything else (a token without the account permission) does not make it invalid.
+        Err(e) => {
+            tracing::debug!("cannot read the account behind the new token: {e}");
+            None
+        }
+    };
     let now = time::now();
     let creds = StoredCredentials {
         method: plan.method,
@@ -158,7 +163,7 @@ pub async fn run(args: LoginArgs, settings: &Settings) -> anyhow::Result<()> {
         access_token: token.access_token,
         refresh_token: token.refresh_token,
         client_secret,
-        account: account.ok().flatten(),
+        account,
         pat_expires_at,
         updated_at: now,
     };
@@ -245,14 +250,22 @@ fn plan(args: &LoginArgs, settings: &Settings, profile: &Profile) -> anyhow::Res
             .with_hint("pass --client-id (the OAuth app's id in the Coze console) or --config coze_oauth_config.json")
             .into());
     }
-    if plan.method == AuthMethod::Jwt && plan.oauth_config.is_none() {
-        if plan.private_key.is_none() || plan.key_id.is_none() {
-            return Err(CliError::usage(
-                "the JWT login needs the app's private key and its key id",
-            )
-            .with_hint("pass --private-key FILE --key-id ID, or --config coze_oauth_config.json")
-            .into());
-        }
+    if args.expires.is_some() && plan.method != AuthMethod::Pat {
+        return Err(
+            CliError::usage("--expires is the expiry date of a personal access token")
+                .with_hint("use it with --pat; OAuth tokens carry their own expiry")
+                .into(),
+        );
+    }
+    let jwt_incomplete = plan.private_key.is_none() || plan.key_id.is_none();
+    if plan.method == AuthMethod::Jwt && plan.oauth_config.is_none() && jwt_incomplete {
+        return Err(
+            CliError::usage("the JWT login needs the app's private key and its key id")
+                .with_hint(
+                    "pass --private-key FILE --key-id ID, or --config coze_oauth_config.json",
+                )
+                .into(),
+        );
     }
     Ok(plan)
 }
@@ -463,17 +476,23 @@ fn open_browser(url: &str) -> bool {
 
 /// The account behind a token (`/v1/users/me`). `Ok(None)` when the server does not say;
 /// an error when it refuses the token.
-async fn fetch_account(base_url: &str, token: &Secret) -> anyhow::Result<Option<Account>> {
+async fn fetch_account(base_url: &str, token: &Secret) -> coze_sdk::Result<Account> {
     let client = Client::builder()
         .base_url(base_url)
         .token_source(std::sync::Arc::new(StaticToken::from(token.clone())))
         .build()?;
     let me = client.users().me().await?;
-    Ok(Some(Account {
+    Ok(Account {
         user_id: me.user_id,
         user_name: me.user_name,
         nick_name: me.nick_name,
-    }))
+    })
+}
+
+/// The API refused the token itself (401, 4100, 700012006), as opposed to a missing
+/// permission or an unreachable server.
+fn is_refusal(e: &coze_sdk::Error) -> bool {
+    matches!(e.code(), Some(4100 | 700_012_006)) || e.status() == Some(401)
 }
 
 /// Writes the profile's settings to `config.toml` and the credentials under the lock.

@@ -275,43 +275,48 @@ pub async fn whoami(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Adds the wrong-region explanation to a 4100 (token refused) when the token came from
-/// the profile and was issued for another base URL than the one called.
+/// Explains, for a token from the profile, two refusals whose cause the API does not name:
+/// a 4100 from a server other than the one the token was issued for (wrong region), and a
+/// 4101 for a team-workspace token whose workspace owner has not authorised the app.
 pub fn explain_api_error(settings: &Settings, err: anyhow::Error) -> anyhow::Error {
     let Some(Credentials::Profile { stored, name }) = &settings.credentials else {
         return err;
     };
-    let refused = err
-        .chain()
-        .filter_map(|c| c.downcast_ref::<coze_sdk::Error>())
-        .any(|e| matches!(e.code(), Some(4100 | 700_012_006)) || is_unauthorized(e));
-    let called = settings.base_url.as_str().trim_end_matches('/');
-    if !refused || stored.base_url.trim_end_matches('/') == called {
-        return err;
-    }
-    let issued = match &stored.region {
-        Some(r) => format!("region {r} ({})", stored.base_url),
-        None => stored.base_url.clone(),
-    };
-    let flag = match &stored.region {
-        Some(r) => format!("--region {r}"),
-        None => format!("--base-url {}", stored.base_url),
-    };
-    let cause = err
+    let Some(api) = err
         .chain()
         .find_map(|c| c.downcast_ref::<coze_sdk::Error>())
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    CliError::failed(format!(
-        "the API at {called} refused the token of profile `{name}` ({cause}); the token was issued for {issued}"
-    ))
-    .with_hint(format!(
-        "call the server the token belongs to ({flag}, or unset COZE_API_BASE / COZE_REGION), or log in for {called} with `{} --base-url {called}`",
-        login_command(name)
-    ))
-    .into()
-}
-
-fn is_unauthorized(e: &coze_sdk::Error) -> bool {
-    matches!(e, coze_sdk::Error::UnexpectedResponse { status: 401, .. })
+    else {
+        return err;
+    };
+    let refused = matches!(api.code(), Some(4100 | 700_012_006)) || api.status() == Some(401);
+    let called = settings.base_url.as_str().trim_end_matches('/');
+    if refused && stored.base_url.trim_end_matches('/') != called {
+        let issued = match &stored.region {
+            Some(r) => format!("region {r} ({})", stored.base_url),
+            None => stored.base_url.clone(),
+        };
+        let flag = match &stored.region {
+            Some(r) => format!("--region {r}"),
+            None => format!("--base-url {}", stored.base_url),
+        };
+        return CliError::failed(format!(
+            "the API at {called} refused the token of profile `{name}` ({api}); the token was issued for {issued}"
+        ))
+        .with_hint(format!(
+            "call the server the token belongs to ({flag}, or unset COZE_API_BASE / COZE_REGION), or log in for {called} with `{} --base-url {called}`",
+            login_command(name)
+        ))
+        .into();
+    }
+    if api.code() == Some(4101)
+        && let Some(ws) = &stored.workspace_id
+    {
+        let app = stored.client_id.as_deref().unwrap_or("the app");
+        return CliError::failed(format!("{api}"))
+            .with_hint(format!(
+                "profile `{name}` is authorised for team workspace {ws}: its owner must authorise the OAuth app {app} for that workspace in Coze first"
+            ))
+            .into();
+    }
+    err
 }
