@@ -10,7 +10,9 @@ use crate::commands;
 /// Chat with your Coze (扣子) bots and manage conversations from the terminal.
 #[derive(Debug, Parser)]
 #[command(name = "coze", version, about, propagate_version = true)]
-#[command(after_help = "Try it offline first: `coze demo` starts a local Coze and chats with its echo bot.")]
+#[command(
+    after_help = "Try it offline first: `coze demo` starts a local Coze and chats with its echo bot."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -27,22 +27,42 @@ pub struct CliError {
 impl CliError {
     /// A usage or configuration problem (exit status 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { message: message.into(), hint: None, logid: None, exit: EXIT_USAGE }
+        Self {
+            message: message.into(),
+            hint: None,
+            logid: None,
+            exit: EXIT_USAGE,
+        }
     }
 
     /// A failed request or operation (exit status 1).
     pub fn failed(message: impl Into<String>) -> Self {
-        Self { message: message.into(), hint: None, logid: None, exit: EXIT_FAILED }
+        Self {
+            message: message.into(),
+            hint: None,
+            logid: None,
+            exit: EXIT_FAILED,
+        }
     }
 
     /// The user interrupted the command (nothing more is printed).
     pub fn interrupted() -> Self {
-        Self { message: String::new(), hint: None, logid: None, exit: EXIT_INTERRUPTED }
+        Self {
+            message: String::new(),
+            hint: None,
+            logid: None,
+            exit: EXIT_INTERRUPTED,
+        }
     }
 
     /// A failure that was already reported on stderr (nothing more is printed).
     pub fn reported() -> Self {
-        Self { message: String::new(), hint: None, logid: None, exit: EXIT_FAILED }
+        Self {
+            message: String::new(),
+            hint: None,
+            logid: None,
+            exit: EXIT_FAILED,
+        }
     }
 
     /// Adds the advice printed after `hint:`.
@@ -88,10 +108,11 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// True when everything worth saying was already said (Ctrl-C, a failure shown earlier).
 pub fn is_silent(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<CliError>().is_some_and(|e| e.message.is_empty())
+    err.downcast_ref::<CliError>()
+        .is_some_and(|e| e.message.is_empty())
 }
 
-fn find<'a, T: StdError + 'static>(err: &'a anyhow::Error) -> Option<&'a T> {
+fn find<T: StdError + 'static>(err: &anyhow::Error) -> Option<&T> {
     err.chain().find_map(|cause| cause.downcast_ref::<T>())
 }
 
@@ -178,7 +199,11 @@ fn describe(cause: &(dyn StdError + 'static)) -> String {
         // The SDK's Display packs code, status and logid into one line; the report shows
         // the logid on its own line, so keep the message and the code here.
         let msg = api.msg.trim();
-        let msg = if msg.is_empty() { "the request failed" } else { msg };
+        let msg = if msg.is_empty() {
+            "the request failed"
+        } else {
+            msg
+        };
         return match api.code {
             0 => format!("{msg} (HTTP {})", api.status),
             code => format!("{msg} (code {code})"),
@@ -204,9 +229,13 @@ mod tests {
 
     #[test]
     fn usage_errors_exit_2_with_their_hint() {
-        let err = anyhow::Error::new(CliError::usage("the message is empty").with_hint("type something"));
+        let err =
+            anyhow::Error::new(CliError::usage("the message is empty").with_hint("type something"));
         assert_eq!(exit_code(&err), ExitCode::from(EXIT_USAGE));
-        assert_eq!(render(&err), "error: the message is empty\nhint: type something\n");
+        assert_eq!(
+            render(&err),
+            "error: the message is empty\nhint: type something\n"
+        );
     }
 
     #[test]

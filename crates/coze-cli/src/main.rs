@@ -19,9 +19,14 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.global.verbose);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
-        Err(err) => return fail(&anyhow::Error::new(err).context("cannot start the async runtime")),
+        Err(err) => {
+            return fail(&anyhow::Error::new(err).context("cannot start the async runtime"));
+        }
     };
     let result = runtime.block_on(commands::run(cli));
     // Background tasks (a dropped stream, the emulator) must not keep the process alive.

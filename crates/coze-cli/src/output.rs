@@ -25,12 +25,16 @@ impl Style {
 
     /// Colours when stderr is a terminal.
     pub fn stderr() -> Self {
-        Self { color: wants_color(io::stderr().is_terminal()) }
+        Self {
+            color: wants_color(io::stderr().is_terminal()),
+        }
     }
 
     /// Colours when stdout is a terminal.
     pub fn stdout() -> Self {
-        Self { color: wants_color(io::stdout().is_terminal()) }
+        Self {
+            color: wants_color(io::stdout().is_terminal()),
+        }
     }
 
     fn paint(self, sgr: &str, text: &str) -> String {
@@ -82,7 +86,11 @@ pub struct Output {
 
 impl Output {
     pub fn new(json: bool) -> Self {
-        Self { json, out: Style::stdout(), err: Style::stderr() }
+        Self {
+            json,
+            out: Style::stdout(),
+            err: Style::stderr(),
+        }
     }
 
     /// `--json` was given.
@@ -226,7 +234,10 @@ fn push_row(text: &mut String, cells: &[String], widths: &[usize], paint: impl F
 /// Table cells stay on one line: newlines and tabs become spaces, long text is shortened.
 fn one_line(cell: &str) -> String {
     const MAX: usize = 60;
-    let flat: String = cell.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat: String = cell
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if flat.chars().count() <= MAX {
         return flat;
     }
@@ -256,7 +267,11 @@ pub fn format_time(ts: Option<i64>) -> String {
     let days = ts.div_euclid(86_400);
     let secs = ts.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600, secs % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60
+    )
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).

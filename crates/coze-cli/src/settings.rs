@@ -57,7 +57,10 @@ pub enum Credentials {
     /// A fixed token (a PAT or an OAuth access token) from `--token` or `COZE_API_TOKEN`.
     Static { token: Secret, origin: Origin },
     /// The profile's stored login (`coze auth login`), refreshed as needed.
-    Profile { name: String, stored: Box<StoredCredentials> },
+    Profile {
+        name: String,
+        stored: Box<StoredCredentials>,
+    },
     /// The profile's credentials file cannot be used (reported when a token is needed).
     Unreadable(ConfigError),
 }
@@ -124,14 +127,20 @@ impl Settings {
         } else if let Some(url) = saved.base_url.clone() {
             (url, Origin::Profile)
         } else if let Some(region) = &saved.region {
-            (region_base(parse_region(region)?).to_string(), Origin::Profile)
+            (
+                region_base(parse_region(region)?).to_string(),
+                Origin::Profile,
+            )
         } else {
             (region_base(DEFAULT_REGION).to_string(), Origin::Default)
         };
         let base_url = parse_base_url(&base, base_origin)?;
 
         let credentials = if let Some(token) = &global.token {
-            Some(Credentials::Static { token: non_empty_token(token, "--token")?, origin: Origin::Flag })
+            Some(Credentials::Static {
+                token: non_empty_token(token, "--token")?,
+                origin: Origin::Flag,
+            })
         } else {
             env(env::TOKEN).map(|token| Credentials::Static {
                 token: Secret::trimmed(token),
@@ -141,7 +150,10 @@ impl Settings {
         let credentials = match credentials {
             Some(c) => Some(c),
             None => match profile.credentials() {
-                Ok(stored) => stored.map(|stored| Credentials::Profile { name: profile.name.clone(), stored: Box::new(stored) }),
+                Ok(stored) => stored.map(|stored| Credentials::Profile {
+                    name: profile.name.clone(),
+                    stored: Box::new(stored),
+                }),
                 Err(e) => Some(Credentials::Unreadable(e)),
             },
         };
@@ -172,7 +184,10 @@ impl Settings {
         Self {
             base_url: base_url.trim_end_matches('/').to_string(),
             base_origin: Origin::Flag,
-            credentials: Some(Credentials::Static { token, origin: Origin::Flag }),
+            credentials: Some(Credentials::Static {
+                token,
+                origin: Origin::Flag,
+            }),
             ..self.clone()
         }
     }
@@ -183,9 +198,16 @@ impl Settings {
     /// A usage error (exit status 2) when no token is configured.
     pub fn token_source(&self) -> anyhow::Result<Arc<dyn TokenSource>> {
         match &self.credentials {
-            Some(Credentials::Static { token, .. }) => Ok(Arc::new(StaticToken::from(token.clone()))),
+            Some(Credentials::Static { token, .. }) => {
+                Ok(Arc::new(StaticToken::from(token.clone())))
+            }
             Some(Credentials::Profile { name, stored }) => {
-                crate::commands::auth::source::token_source(name, &self.profile.store, stored, self.profile.profile())
+                crate::commands::auth::source::token_source(
+                    name,
+                    &self.profile.store,
+                    stored,
+                    self.profile.profile(),
+                )
             }
             Some(Credentials::Unreadable(e)) => Err(config_error(e.clone())),
             None => {
@@ -227,16 +249,21 @@ fn parse_region(value: &str) -> anyhow::Result<Region> {
     match value.trim().to_ascii_lowercase().as_str() {
         "cn" => Ok(Region::Cn),
         "com" => Ok(Region::Com),
-        other => Err(CliError::usage(format!("{} has an unknown region `{other}`", env::REGION))
-            .with_hint("use `cn` (api.coze.cn) or `com` (api.coze.com)")
-            .into()),
+        other => Err(
+            CliError::usage(format!("{} has an unknown region `{other}`", env::REGION))
+                .with_hint("use `cn` (api.coze.cn) or `com` (api.coze.com)")
+                .into(),
+        ),
     }
 }
 
 fn parse_base_url(value: &str, origin: Origin) -> anyhow::Result<String> {
     let bad = |why: &str| {
-        CliError::usage(format!("{} is not a usable base URL: {why}", origin.describe("--base-url")))
-            .with_hint("give the API root, e.g. https://api.coze.cn or http://127.0.0.1:8080")
+        CliError::usage(format!(
+            "{} is not a usable base URL: {why}",
+            origin.describe("--base-url")
+        ))
+        .with_hint("give the API root, e.g. https://api.coze.cn or http://127.0.0.1:8080")
     };
     let trimmed = value.trim().trim_end_matches('/');
     let url = Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
@@ -264,7 +291,9 @@ fn non_empty_token(value: &str, name: &str) -> anyhow::Result<Secret> {
 
 /// Where users create a personal access token for the deployment behind `base`.
 pub fn pat_page(base_url: &str) -> &'static str {
-    let host = Url::parse(base_url).ok().and_then(|u| u.host_str().map(str::to_string));
+    let host = Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string));
     if host.is_some_and(|h| h == "coze.cn" || h.ends_with(".coze.cn")) {
         "https://www.coze.cn/open/oauth/pats"
     } else {
@@ -290,12 +319,16 @@ mod tests {
         let mut all = vec!["coze"];
         all.extend_from_slice(args);
         all.extend_from_slice(&["emulator"]);
-        crate::cli::Cli::try_parse_from(all).expect("valid command line").global
+        crate::cli::Cli::try_parse_from(all)
+            .expect("valid command line")
+            .global
     }
 
     fn resolve(args: &[&str], vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
-        let vars: Vec<(String, String)> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::resolve_with(&global(args), |name| {
             vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         })
@@ -315,13 +348,22 @@ mod tests {
         assert_eq!(s.base_origin, Origin::Default);
         assert!(s.credentials.is_none());
 
-        let s = resolve(&[], &[(env::BASE, "http://127.0.0.1:9/"), (env::TOKEN, " pat_env\n")])
-            .expect("resolves");
+        let s = resolve(
+            &[],
+            &[
+                (env::BASE, "http://127.0.0.1:9/"),
+                (env::TOKEN, " pat_env\n"),
+            ],
+        )
+        .expect("resolves");
         assert_eq!(s.base_url, "http://127.0.0.1:9");
         assert_eq!(token(&s), ("pat_env".to_string(), Origin::Env(env::TOKEN)));
 
-        let s = resolve(&["--region", "cn", "--token", "pat_flag "], &[(env::BASE, "http://x"), (env::TOKEN, "pat_env")])
-            .expect("resolves");
+        let s = resolve(
+            &["--region", "cn", "--token", "pat_flag "],
+            &[(env::BASE, "http://x"), (env::TOKEN, "pat_env")],
+        )
+        .expect("resolves");
         assert_eq!(s.base_url, "https://api.coze.cn");
         assert_eq!(token(&s), ("pat_flag".to_string(), Origin::Flag));
     }
@@ -335,9 +377,17 @@ mod tests {
 
     #[test]
     fn bad_base_urls_and_empty_tokens_are_usage_errors() {
-        for args in [&["--base-url", "api.coze.cn"][..], &["--base-url", "ftp://x"], &["--token", " \n"]] {
+        for args in [
+            &["--base-url", "api.coze.cn"][..],
+            &["--base-url", "ftp://x"],
+            &["--token", " \n"],
+        ] {
             let err = resolve(args, &[]).expect_err("must be rejected");
-            assert_eq!(crate::error::exit_code(&err), std::process::ExitCode::from(2), "{args:?}");
+            assert_eq!(
+                crate::error::exit_code(&err),
+                std::process::ExitCode::from(2),
+                "{args:?}"
+            );
         }
     }
 

@@ -20,7 +20,10 @@ pub struct DemoArgs {
 /// # Errors
 /// Fails when the emulator cannot start or the chat fails.
 pub async fn run(args: DemoArgs, settings: &Settings) -> anyhow::Result<()> {
-    let options = ChatOptions { message: args.message, ..ChatOptions::default() };
+    let options = ChatOptions {
+        message: args.message,
+        ..ChatOptions::default()
+    };
     run_chat(options, settings).await
 }
 
@@ -30,7 +33,10 @@ pub async fn run(args: DemoArgs, settings: &Settings) -> anyhow::Result<()> {
 /// Fails when the emulator cannot start or the chat fails.
 pub async fn run_chat(mut options: ChatOptions, settings: &Settings) -> anyhow::Result<()> {
     // A short pause between deltas makes the streaming visible, as with a real model.
-    let config = EmulatorConfig { delta_delay: Duration::from_millis(40), ..EmulatorConfig::default() };
+    let config = EmulatorConfig {
+        delta_delay: Duration::from_millis(40),
+        ..EmulatorConfig::default()
+    };
     let emu = emulator::start(config).await?;
     let base = emu.base_url().to_string();
     let local = settings.with_endpoint(&base, coze_sdk::Secret::new(emu.pat()));
@@ -45,7 +51,9 @@ pub async fn run_chat(mut options: ChatOptions, settings: &Settings) -> anyhow::
             s.accent("coze demo")
         ));
         out.dim("You are chatting with its echo bot. /new starts a new conversation, /exit or Ctrl-D quits.");
-        out.dim("Your own bot: coze chat --token <personal access token> --bot <bot id> [--region com]");
+        out.dim(
+            "Your own bot: coze chat --token <personal access token> --bot <bot id> [--region com]",
+        );
         out.note("");
     }
     let result = chat::run_with(options, &local).await;

@@ -19,7 +19,11 @@ pub struct EmulatorArgs {
 /// # Errors
 /// Fails when the address cannot be bound or stdout is closed before the banner is out.
 pub async fn run(args: EmulatorArgs, settings: &Settings) -> anyhow::Result<()> {
-    let emulator = start(EmulatorConfig { listen: args.listen, ..EmulatorConfig::default() }).await?;
+    let emulator = start(EmulatorConfig {
+        listen: args.listen,
+        ..EmulatorConfig::default()
+    })
+    .await?;
     let out = &settings.output;
     if out.json() {
         out.json_line(&emulator.info())?;
@@ -48,7 +52,11 @@ fn print_banner(emulator: &Emulator, out: &Output) -> std::io::Result<()> {
     let bots = emulator.bots();
     let base = emulator.base_url();
     let pat = emulator.pat();
-    out.line(&format!("{} on {}", s.accent("Coze emulator running"), s.bold(base)))?;
+    out.line(&format!(
+        "{} on {}",
+        s.accent("Coze emulator running"),
+        s.bold(base)
+    ))?;
     out.line("")?;
     out.line(&format!("  base URL   {base}"))?;
     out.line(&format!("  token      {pat}"))?;
@@ -58,9 +66,14 @@ fn print_banner(emulator: &Emulator, out: &Output) -> std::io::Result<()> {
     ))?;
     out.line("")?;
     out.line(&s.dim("Chat with the echo bot:"))?;
-    out.line(&format!("  coze chat --base-url {base} --token {pat} --bot {}", bots.echo))?;
+    out.line(&format!(
+        "  coze chat --base-url {base} --token {pat} --bot {}",
+        bots.echo
+    ))?;
     out.line(&s.dim("Or point an SDK at it:"))?;
-    out.line(&format!("  export COZE_API_BASE={base} COZE_API_TOKEN={pat}"))?;
+    out.line(&format!(
+        "  export COZE_API_BASE={base} COZE_API_TOKEN={pat}"
+    ))?;
     Ok(())
 }
 

@@ -44,7 +44,10 @@ impl LineReader {
     /// # Errors
     /// Fails when the terminal cannot be set up.
     pub fn start(history: Option<PathBuf>) -> anyhow::Result<Self> {
-        let config = Config::builder().max_history_size(1000)?.history_ignore_dups(true)?.build();
+        let config = Config::builder()
+            .max_history_size(1000)?
+            .history_ignore_dups(true)?
+            .build();
         let mut editor: Editor<(), DefaultHistory> = Editor::with_config(config)?;
         if let Some(path) = &history {
             // A missing or unreadable history file only means an empty history.
@@ -63,7 +66,11 @@ impl LineReader {
     /// Fails when the terminal cannot be read.
     pub async fn read(&self, prompt: &str, remember: bool) -> anyhow::Result<Input> {
         let (reply, answer) = oneshot::channel();
-        let request = Request { prompt: prompt.to_string(), remember, reply };
+        let request = Request {
+            prompt: prompt.to_string(),
+            remember,
+            reply,
+        };
         self.requests
             .send(request)
             .map_err(|_| anyhow::anyhow!("the line reader stopped"))?;

@@ -110,7 +110,9 @@ fn default_user_id() -> String {
         }
     }
     let id = format!("coze-cli-{:016x}", rand::random::<u64>());
-    let stored = path.parent().is_some_and(|dir| std::fs::create_dir_all(dir).is_ok())
+    let stored = path
+        .parent()
+        .is_some_and(|dir| std::fs::create_dir_all(dir).is_ok())
         && std::fs::write(&path, format!("{id}\n")).is_ok();
     if stored { id } else { FALLBACK.to_string() }
 }

@@ -17,14 +17,26 @@ const HELP: &str = "/new  start a new conversation\n/exit  quit (or Ctrl-D)\nCtr
 /// # Errors
 /// The terminal cannot be read or stdout is closed. Failed questions are reported and the
 /// chat goes on; with piped input, a failed question makes the exit status 1 at the end.
-pub async fn run(target: &Target, conversation: Option<String>, settings: &Settings) -> anyhow::Result<()> {
+pub async fn run(
+    target: &Target,
+    conversation: Option<String>,
+    settings: &Settings,
+) -> anyhow::Result<()> {
     let out = &settings.output;
     let interactive = std::io::stdin().is_terminal();
     // Piped input is not the user's typing: keep it out of the history.
-    let history = if interactive { super::history_path() } else { None };
+    let history = if interactive {
+        super::history_path()
+    } else {
+        None
+    };
     let reader = LineReader::start(history)?;
     let mut conversation = conversation.map(ConversationId::new);
-    let prompt = if interactive { out.out_style().accent("› ") } else { "› ".to_string() };
+    let prompt = if interactive {
+        out.out_style().accent("› ")
+    } else {
+        "› ".to_string()
+    };
     let mut failed = false;
 
     if interactive && !out.json() {
@@ -62,7 +74,9 @@ pub async fn run(target: &Target, conversation: Option<String>, settings: &Setti
                 continue;
             }
             command if command.starts_with('/') && !command.contains(' ') => {
-                out.dim(&format!("unknown command {command}; /help lists the commands"));
+                out.dim(&format!(
+                    "unknown command {command}; /help lists the commands"
+                ));
                 continue;
             }
             _ => {}

@@ -23,12 +23,18 @@ impl ToolAnswers<'_> {
     ///
     /// # Errors
     /// Stdin ended before every call was answered, or the terminal could not be read.
-    pub async fn answer(&mut self, chat: &Chat, out: &Output) -> anyhow::Result<Option<Vec<ToolOutput>>> {
+    pub async fn answer(
+        &mut self,
+        chat: &Chat,
+        out: &Output,
+    ) -> anyhow::Result<Option<Vec<ToolOutput>>> {
         let calls = chat.tool_calls();
         if calls.is_empty() {
-            return Err(CliError::failed("the bot asked for tool outputs but named no tool call")
-                .with_hint("retry the question; if it persists, check the bot's tools in Coze")
-                .into());
+            return Err(
+                CliError::failed("the bot asked for tool outputs but named no tool call")
+                    .with_hint("retry the question; if it persists, check the bot's tools in Coze")
+                    .into(),
+            );
         }
         let mut answers = Vec::with_capacity(calls.len());
         for call in calls {

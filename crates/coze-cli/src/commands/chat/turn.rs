@@ -27,7 +27,9 @@ pub struct Target {
 pub enum Outcome {
     Completed(Summary),
     /// Ctrl-C: the answer was stopped (and the chat cancelled when it had started).
-    Interrupted { conversation_id: Option<ConversationId> },
+    Interrupted {
+        conversation_id: Option<ConversationId>,
+    },
 }
 
 /// What is shown after an answer.
@@ -49,7 +51,8 @@ pub async fn ask(
     out: &Output,
     tools: &mut ToolAnswers<'_>,
 ) -> anyhow::Result<Outcome> {
-    let mut request = ChatRequest::new(target.bot.as_str(), target.user.as_str()).user_message(question);
+    let mut request =
+        ChatRequest::new(target.bot.as_str(), target.user.as_str()).user_message(question);
     if let Some(id) = conversation {
         request = request.conversation(id.clone());
     }
@@ -57,7 +60,11 @@ pub async fn ask(
     view.start_spinner();
     let mut stream = match interruptible(target.client.chat().stream(request)).await {
         Some(result) => result?,
-        None => return Ok(Outcome::Interrupted { conversation_id: conversation.cloned() }),
+        None => {
+            return Ok(Outcome::Interrupted {
+                conversation_id: conversation.cloned(),
+            });
+        }
     };
     loop {
         match view.drive(&mut stream).await? {
@@ -67,12 +74,16 @@ pub async fn ask(
                 if let Some(chat) = &chat {
                     cancel(target, chat, out).await;
                 }
-                return Ok(Outcome::Interrupted { conversation_id: view.conversation_id.clone() });
+                return Ok(Outcome::Interrupted {
+                    conversation_id: view.conversation_id.clone(),
+                });
             }
             Step::ToolCalls(chat) => {
                 view.end_line();
                 let Some(outputs) = tools.answer(&chat, out).await? else {
-                    return Ok(Outcome::Interrupted { conversation_id: Some(chat.conversation_id) });
+                    return Ok(Outcome::Interrupted {
+                        conversation_id: Some(chat.conversation_id),
+                    });
                 };
                 view.start_spinner();
                 let chat_api = target.client.chat();
@@ -81,7 +92,9 @@ pub async fn ask(
                 stream = match interruptible(submit).await {
                     Some(result) => result?,
                     None => {
-                        return Ok(Outcome::Interrupted { conversation_id: Some(chat.conversation_id) });
+                        return Ok(Outcome::Interrupted {
+                            conversation_id: Some(chat.conversation_id),
+                        });
                     }
                 };
             }
@@ -275,7 +288,8 @@ impl<'a> TurnView<'a> {
                 if let Some(call) = self.pending_call.take() {
                     self.spinner = None;
                     self.end_line();
-                    self.out.dim(&format!("⚙ {}", describe_function_call(&call)));
+                    self.out
+                        .dim(&format!("⚙ {}", describe_function_call(&call)));
                 }
             }
             _ => {}
@@ -327,8 +341,15 @@ fn eprint_dim(out: &Output, text: &str) {
 fn failed(chat: &Chat, logid: Option<&str>) -> CliError {
     let (message, hint) = match chat.error() {
         Some(e) => {
-            let msg = if e.msg.trim().is_empty() { "no reason given" } else { e.msg.trim() };
-            (format!("the chat failed: {msg} (code {})", e.code), code_hint(e.code))
+            let msg = if e.msg.trim().is_empty() {
+                "no reason given"
+            } else {
+                e.msg.trim()
+            };
+            (
+                format!("the chat failed: {msg} (code {})", e.code),
+                code_hint(e.code),
+            )
         }
         None => (
             "the chat failed without an error code".to_string(),
@@ -343,7 +364,10 @@ pub fn describe_function_call(content: &str) -> String {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(content) else {
         return content.to_string();
     };
-    let name = value.get("name").and_then(|n| n.as_str()).unwrap_or("a tool");
+    let name = value
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("a tool");
     let args = value.get("arguments").map(|a| match a {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -390,7 +414,10 @@ mod tests {
     #[test]
     fn function_calls_are_described_by_name_and_arguments() {
         let content = r#"{"name":"get_weather","arguments":{"city":"Paris"},"plugin_id":"1"}"#;
-        assert_eq!(describe_function_call(content), r#"calling get_weather({"city":"Paris"})"#);
+        assert_eq!(
+            describe_function_call(content),
+            r#"calling get_weather({"city":"Paris"})"#
+        );
         assert_eq!(describe_function_call("not json"), "not json");
     }
 
@@ -404,8 +431,14 @@ mod tests {
         let mut text = Vec::new();
         crate::error::report(&err, crate::output::Style::plain(), &mut text).expect("report");
         let text = String::from_utf8(text).expect("utf-8");
-        assert!(text.starts_with("error: the chat failed: boom (code 5000)\n"), "{text}");
+        assert!(
+            text.starts_with("error: the chat failed: boom (code 5000)\n"),
+            "{text}"
+        );
         assert!(text.contains("logid: LOG1\n"), "{text}");
-        assert!(text.contains("hint: Coze reported an internal error"), "{text}");
+        assert!(
+            text.contains("hint: Coze reported an internal error"),
+            "{text}"
+        );
     }
 }

@@ -85,10 +85,17 @@ pub async fn run(command: ConversationsCommand, settings: &Settings) -> anyhow::
             let id = conversation_id(&id)?;
             show(&[api.retrieve(&id).await?], out)
         }
-        ConversationsCommand::List { bot, limit, all, oldest_first } => {
+        ConversationsCommand::List {
+            bot,
+            limit,
+            all,
+            oldest_first,
+        } => {
             let bot = non_empty_arg(&bot, "--bot")?;
             let page_size = if all { 50 } else { limit.min(50) };
-            let req = ListConversationsRequest::new(bot).page_size(page_size).ascending(oldest_first);
+            let req = ListConversationsRequest::new(bot)
+                .page_size(page_size)
+                .ascending(oldest_first);
             let mut items = api.list(req).items();
             let mut rows = Vec::new();
             while let Some(item) = items.next().await {
@@ -120,7 +127,10 @@ pub async fn run(command: ConversationsCommand, settings: &Settings) -> anyhow::
             if out.json() {
                 out.json_line(&section)?;
             } else {
-                let rows = vec![vec![section.conversation_id.to_string(), section.id.to_string()]];
+                let rows = vec![vec![
+                    section.conversation_id.to_string(),
+                    section.id.to_string(),
+                ]];
                 out.table(&["CONVERSATION", "NEW SECTION"], &rows, "")?;
                 out.dim("the bot no longer uses the earlier messages as context");
             }
@@ -130,7 +140,10 @@ pub async fn run(command: ConversationsCommand, settings: &Settings) -> anyhow::
 }
 
 fn conversation_id(id: &str) -> anyhow::Result<ConversationId> {
-    Ok(ConversationId::new(non_empty_arg(id, "the conversation id")?))
+    Ok(ConversationId::new(non_empty_arg(
+        id,
+        "the conversation id",
+    )?))
 }
 
 fn show(conversations: &[Conversation], out: &Output) -> anyhow::Result<()> {
@@ -152,6 +165,16 @@ fn show(conversations: &[Conversation], out: &Output) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    out.table(&["ID", "NAME", "CREATED (UTC)", "UPDATED (UTC)", "LAST SECTION"], &rows, "no conversations")?;
+    out.table(
+        &[
+            "ID",
+            "NAME",
+            "CREATED (UTC)",
+            "UPDATED (UTC)",
+            "LAST SECTION",
+        ],
+        &rows,
+        "no conversations",
+    )?;
     Ok(())
 }

@@ -94,7 +94,12 @@ pub async fn run(command: MessagesCommand, settings: &Settings) -> anyhow::Resul
     let api = client.messages();
     let out = &settings.output;
     match command {
-        MessagesCommand::Create { conversation, role, meta, text } => {
+        MessagesCommand::Create {
+            conversation,
+            role,
+            meta,
+            text,
+        } => {
             let conversation = conversation_id(&conversation)?;
             let text = non_empty_arg(&text, "the message text")?;
             let role = match role {
@@ -107,10 +112,20 @@ pub async fn run(command: MessagesCommand, settings: &Settings) -> anyhow::Resul
             }
             show(&[api.create(&conversation, message).await?], out)
         }
-        MessagesCommand::List { conversation, chat, limit, all, oldest_first } => {
+        MessagesCommand::List {
+            conversation,
+            chat,
+            limit,
+            all,
+            oldest_first,
+        } => {
             let conversation = conversation_id(&conversation)?;
             let page_size = if all { 50 } else { limit.min(50) };
-            let order = if oldest_first { SortOrder::Asc } else { SortOrder::Desc };
+            let order = if oldest_first {
+                SortOrder::Asc
+            } else {
+                SortOrder::Desc
+            };
             let mut req = ListMessagesRequest::new().order(order).limit(page_size);
             if let Some(chat) = chat {
                 req = req.chat_id(non_empty_arg(&chat, "--chat")?);
@@ -130,7 +145,12 @@ pub async fn run(command: MessagesCommand, settings: &Settings) -> anyhow::Resul
             let id = message_id(&id)?;
             show(&[api.retrieve(&conversation, &id).await?], out)
         }
-        MessagesCommand::Update { conversation, id, content, meta } => {
+        MessagesCommand::Update {
+            conversation,
+            id,
+            content,
+            meta,
+        } => {
             let conversation = conversation_id(&conversation)?;
             let id = message_id(&id)?;
             let mut changes = ModifyMessageRequest::new();
@@ -188,6 +208,10 @@ fn show(messages: &[Message], out: &Output) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    out.table(&["ID", "ROLE", "TYPE", "CREATED (UTC)", "CONTENT"], &rows, "no messages")?;
+    out.table(
+        &["ID", "ROLE", "TYPE", "CREATED (UTC)", "CONTENT"],
+        &rows,
+        "no messages",
+    )?;
     Ok(())
 }

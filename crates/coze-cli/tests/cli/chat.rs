@@ -1,0 +1,325 @@
+//! `coze chat` and `coze demo`.
+
+use coze_emulator::faults::{ErrorEventFault, FaultConfig, HtmlErrorFault};
+
+use crate::support::{Fixture, json_lines, run};
+
+const HELLO_ANSWER: &str = "You said: \"hello\".\n";
+
+#[test]
+fn one_shot_prints_only_the_answer_on_stdout() {
+    let fx = Fixture::start();
+    let r = run(&mut fx.ask("echo", "hello"));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout, HELLO_ANSWER);
+    // Usage and suggestions go to stderr.
+    assert!(r.stderr.contains("tokens"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Tell me more about hello"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn token_from_the_environment_is_trimmed() {
+    let fx = Fixture::start();
+    let pasted = format!("  {}\n", fx.emu.pat());
+    let r = run(fx
+        .bare()
+        .env("COZE_API_BASE", fx.emu.base_url())
+        .env("COZE_API_TOKEN", pasted)
+        .args(["chat", "--bot", &fx.bot("echo"), "-m", "hello"]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout, HELLO_ANSWER);
+}
+
+#[test]
+fn conversation_flag_continues_a_conversation() {
+    let fx = Fixture::start();
+    let first = run(&mut fx.ask("echo", "first question"));
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let conversation = first
+        .stderr
+        .split_whitespace()
+        .skip_while(|w| *w != "conversation")
+        .nth(1)
+        .expect("the conversation id is shown on stderr")
+        .to_string();
+    let r = run(fx
+        .ask("echo", "second")
+        .args(["--conversation", &conversation]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("first question"),
+        "the bot saw the earlier turn: {}",
+        r.stdout
+    );
+}
+
+#[test]
+fn json_prints_every_event_as_one_line() {
+    let fx = Fixture::start();
+    let r = run(fx.ask("echo", "hello").arg("--json"));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let events = json_lines(&r.stdout);
+    let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(names.first(), Some(&"conversation.chat.created"));
+    assert!(names.contains(&"conversation.message.delta"), "{names:?}");
+    assert_eq!(names.last(), Some(&"done"), "{names:?}");
+    let completed = events
+        .iter()
+        .find(|e| e["event"] == "conversation.message.completed" && e["data"]["type"] == "answer")
+        .expect("the completed answer is printed");
+    assert_eq!(completed["data"]["content"], "You said: \"hello\".");
+    let deltas: String = events
+        .iter()
+        .filter(|e| e["event"] == "conversation.message.delta")
+        .filter_map(|e| e["data"]["content"].as_str())
+        .collect();
+    assert_eq!(deltas, "You said: \"hello\".");
+}
+
+#[test]
+fn failing_bot_shows_code_logid_and_hint() {
+    let fx = Fixture::start();
+    let r = run(&mut fx.ask("failing", "hello"));
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("error: the chat failed"), "{}", r.stderr);
+    assert!(r.stderr.contains("(code 5000)"), "{}", r.stderr);
+    assert!(r.stderr.contains("logid: "), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: "), "{}", r.stderr);
+}
+
+#[test]
+fn unpublished_bot_says_to_publish() {
+    let fx = Fixture::start();
+    let r = run(&mut fx.ask("unpublished", "hello"));
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("(code 4015)"), "{}", r.stderr);
+    assert!(r.stderr.contains("logid: "), "{}", r.stderr);
+    let hint = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("hint:"))
+        .expect("a hint");
+    assert!(hint.contains("publish"), "{hint}");
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn wrong_token_names_the_base_url() {
+    let fx = Fixture::start();
+    let r = run(fx.bare().args([
+        "--base-url",
+        fx.emu.base_url(),
+        "--token",
+        "pat_not_the_right_one",
+        "chat",
+        "--bot",
+        &fx.bot("echo"),
+        "-m",
+        "hello",
+    ]));
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("(code 4100)"), "{}", r.stderr);
+    let hint = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("hint:"))
+        .expect("a hint");
+    assert!(hint.contains(fx.emu.base_url()), "{hint}");
+    assert!(
+        !r.stderr.contains("pat_not_the_right_one"),
+        "the token leaked: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn stream_cut_mid_answer_keeps_the_partial_answer() {
+    let fx = Fixture::start();
+    // created, in_progress, then two deltas of the answer; the connection breaks after that.
+    fx.faults(FaultConfig {
+        cut_after_events: Some(4),
+        ..FaultConfig::default()
+    });
+    let r = run(&mut fx.ask("echo", "hello"));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let partial = r.stdout.trim_end_matches('\n');
+    assert!(!partial.is_empty(), "what arrived is printed");
+    assert!(HELLO_ANSWER.starts_with(partial), "{partial:?}");
+    assert_ne!(r.stdout, HELLO_ANSWER);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    assert!(r.stderr.contains("cut"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: "), "{}", r.stderr);
+}
+
+#[test]
+fn error_event_mid_stream_shows_its_code() {
+    let fx = Fixture::start();
+    fx.faults(FaultConfig {
+        error_event: Some(ErrorEventFault {
+            after_events: 3,
+            code: 5000,
+            msg: "boom".into(),
+        }),
+        ..FaultConfig::default()
+    });
+    let r = run(&mut fx.ask("echo", "hello"));
+    assert_eq!(r.code, Some(1));
+    assert!(
+        HELLO_ANSWER.starts_with(r.stdout.trim_end_matches('\n')),
+        "{:?}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("boom"), "{}", r.stderr);
+    assert!(r.stderr.contains("5000"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: "), "{}", r.stderr);
+}
+
+#[test]
+fn html_error_page_is_a_clear_error() {
+    let fx = Fixture::start();
+    fx.faults(FaultConfig {
+        html_error: Some(HtmlErrorFault::default()),
+        ..FaultConfig::default()
+    });
+    let r = run(&mut fx.ask("echo", "hello"));
+    assert_eq!(r.code, Some(1));
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: HTTP 502"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: "), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn unreachable_host_is_one_line_and_a_hint() {
+    let fx = Fixture::start();
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let r = run(fx.bare().args([
+        "--base-url",
+        &base,
+        "--token",
+        "pat_x",
+        "chat",
+        "--bot",
+        "1",
+        "-m",
+        "hi",
+    ]));
+    assert_eq!(r.code, Some(1));
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stderr);
+    assert!(
+        lines[0].starts_with("error: cannot connect to http://127.0.0.1"),
+        "{}",
+        r.stderr
+    );
+    assert!(lines[1].starts_with("hint: "), "{}", r.stderr);
+}
+
+#[test]
+fn empty_message_and_missing_token_are_usage_errors() {
+    let fx = Fixture::start();
+    let r = run(&mut fx.ask("echo", "   "));
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("the message is empty"), "{}", r.stderr);
+
+    let r = run(fx.bare().args([
+        "--base-url",
+        fx.emu.base_url(),
+        "chat",
+        "--bot",
+        "1",
+        "-m",
+        "hi",
+    ]));
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("no access token"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: "), "{}", r.stderr);
+
+    let r = run(fx.bare().args([
+        "--base-url",
+        "not a url",
+        "--token",
+        "x",
+        "chat",
+        "--bot",
+        "1",
+        "-m",
+        "hi",
+    ]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+}
+
+#[test]
+fn tool_call_is_answered_from_stdin() {
+    let fx = Fixture::start();
+    let r = run(fx
+        .ask("tool", "weather in Paris?")
+        .write_stdin("sunny, 25C\n"));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("sunny, 25C"),
+        "the bot used the output: {}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("get_weather"),
+        "the call is shown: {}",
+        r.stderr
+    );
+
+    let r = run(fx.ask("tool", "weather in Paris?").write_stdin(""));
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("stdin has no more input"), "{}", r.stderr);
+}
+
+#[test]
+fn demo_chats_with_the_echo_bot_from_piped_input() {
+    let fx = Fixture::start();
+    let r = run(fx
+        .bare()
+        .arg("demo")
+        .write_stdin("hello\nwhat did I say?\n/new\nagain\n"));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let answers: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(answers.len(), 3, "{}", r.stdout);
+    assert_eq!(answers[0], "You said: \"hello\".");
+    assert!(
+        answers[1].contains("\"hello\""),
+        "context kept: {}",
+        answers[1]
+    );
+    assert!(
+        !answers[2].contains("hello"),
+        "/new forgot it: {}",
+        answers[2]
+    );
+    assert!(r.stderr.contains("local Coze"), "{}", r.stderr);
+}
+
+#[test]
+fn chat_emulator_one_shot() {
+    let fx = Fixture::start();
+    let r = run(fx.bare().args(["chat", "--emulator", "-m", "hello"]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout, HELLO_ANSWER);
+}
+
+#[test]
+fn piped_chat_with_a_failing_turn_exits_1() {
+    let fx = Fixture::start();
+    let r = run(fx
+        .coze()
+        .args(["chat", "--bot", &fx.bot("failing")])
+        .write_stdin("hi\n"));
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("(code 5000)"), "{}", r.stderr);
+}
