@@ -38,6 +38,22 @@
 //! let client = Client::builder().token_source(source).build()?;
 //! ```
 //!
+//! # Choices where Coze is silent
+//!
+//! - PKCE defaults to `S256` (Coze's server default is `plain`); generated verifiers are 32
+//!   random bytes, base64url (43 characters).
+//! - A JWT lives 10 minutes (it is used once, right away); `jti` is 32 random bytes in hex;
+//!   the access token asked for lives [`DEFAULT_DURATION_SECONDS`] unless set, clamped to
+//!   Coze's 1..=86399.
+//! - A token is renewed when less than a tenth of its lifetime is left, at most 30 s and at
+//!   least 1 s before expiry (go's SDK uses 30 s for 15-minute tokens).
+//! - Device polling honours the server's `interval` (at least 1 s; the official SDKs ignore it
+//!   and use 5 s), adds 5 s per `slow_down` without a cap (RFC 8628), gives up locally when
+//!   the device code's lifetime is over, and tolerates 3 consecutive transport failures.
+//! - A refresh answer without a `refresh_token` keeps the previous one.
+//! - `coze_oauth_config.json`: `client_type` `server` (the Java quickstart's name) is read as
+//!   `jwt`; `coze_api_base` is required, `coze_www_base` and `redirect_uris` are optional.
+//!
 //! # API summary (for the CLI)
 //!
 //! ```text

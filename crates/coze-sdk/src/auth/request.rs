@@ -21,7 +21,7 @@ pub enum OAuthMethod {
 }
 
 /// One call to an OAuth endpoint, fully described, not yet sent: tests inspect it without a
-/// network, [`OAuthRequest::send`] sends it.
+/// network, [`OAuthRequest::send_token`] / [`OAuthRequest::send_device_code`] send it.
 ///
 /// # Security
 ///
