@@ -38,10 +38,10 @@ async fn chat(client: &Client, bot: &BotId, message: EnterMessage) -> Result<Str
     let mut stream = client.chat().stream(req).await?;
     let mut answer = String::new();
     while let Some(event) = stream.next().await {
-        if let ChatEvent::MessageCompleted(m) = event? {
-            if m.kind.as_str() == "answer" {
-                answer = m.content;
-            }
+        if let ChatEvent::MessageCompleted(m) = event?
+            && m.kind.as_str() == "answer"
+        {
+            answer = m.content;
         }
     }
     Ok(answer)

@@ -47,7 +47,7 @@ fn api_code(err: &Error) -> i64 {
     }
 }
 
-async fn events(stream: coze_sdk::WorkflowStream) -> Vec<WorkflowEvent> {
+async fn collect_events(stream: coze_sdk::WorkflowStream) -> Vec<WorkflowEvent> {
     stream.map(|e| e.expect("event")).collect().await
 }
 
@@ -81,7 +81,7 @@ async fn stream_yields_typed_node_messages_then_done() {
     let req = WorkflowRunRequest::new(env.workflow("greeting")).parameter("input", "Bo");
     let stream = env.client.workflows().stream(req).await.unwrap();
     assert!(stream.logid().is_some());
-    let events = events(stream).await;
+    let events = collect_events(stream).await;
     assert!(matches!(events.last(), Some(WorkflowEvent::Done { .. })));
     let finished: Vec<&str> = events
         .iter()
@@ -97,7 +97,7 @@ async fn stream_yields_typed_node_messages_then_done() {
 async fn interrupt_then_resume_then_stale() {
     let env = Env::start().await;
     let question = env.workflow("question");
-    let events = events(
+    let events = collect_events(
         env.client
             .workflows()
             .stream(WorkflowRunRequest::new(question.clone()))
@@ -116,7 +116,8 @@ async fn interrupt_then_resume_then_stale() {
     assert!(matches!(&events[0], WorkflowEvent::Message(m) if m.content.contains("Which city")));
 
     let resume = ResumeRequest::answer(question.clone(), &interrupt.interrupt_data, "Lisbon");
-    let resumed = events(env.client.workflows().resume(resume.clone()).await.unwrap()).await;
+    let resumed =
+        collect_events(env.client.workflows().resume(resume.clone()).await.unwrap()).await;
     let output = resumed.iter().rev().find_map(|e| match e {
         WorkflowEvent::Message(m) if m.node_title == "End" => Some(m.content.clone()),
         _ => None,
@@ -131,7 +132,7 @@ async fn interrupt_then_resume_then_stale() {
 #[tokio::test]
 async fn failing_run_keeps_finished_nodes_and_ends_with_the_error() {
     let env = Env::start().await;
-    let events = events(
+    let events = collect_events(
         env.client
             .workflows()
             .stream(WorkflowRunRequest::new(env.workflow("failing")))
