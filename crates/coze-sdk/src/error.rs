@@ -222,6 +222,10 @@ impl ApiError {
             ),
             4013 => rate_limit_hint(self.retry_after),
             4104 => "the chat already finished and cannot be cancelled".to_owned(),
+            4300 => "the file is empty: upload a file with content".to_owned(),
+            4302 => "the file is larger than the server accepts (Coze: 512 MB): upload a \
+                     smaller file or split it"
+                .to_owned(),
             5000 => "Coze reported an internal error: retry later; quote the logid to Coze \
                      support if it persists"
                 .to_owned(),
