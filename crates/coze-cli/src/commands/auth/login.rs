@@ -549,7 +549,7 @@ fn report(settings: &Settings, creds: &StoredCredentials) -> anyhow::Result<()> 
     } else {
         let who = who.map(|w| format!(" as {w}")).unwrap_or_default();
         out.note(&format!(
-            "Logged in to {}{who} ({}); saved in profile `{}`.",
+            "Logged in to {}{who} with {}; saved in profile `{}`.",
             creds.base_url, creds.method, ctx.name
         ));
         if let Some(ws) = &creds.workspace_id {

@@ -80,12 +80,10 @@ fn status(settings: &Settings) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut rows: Vec<(&str, String)> = vec![("profile", ctx.name.clone())];
-    let region = creds
-        .region
-        .clone()
-        .map(|r| format!("{r} ({})", creds.base_url))
-        .unwrap_or_else(|| creds.base_url.clone());
-    rows.push(("region", region));
+    match &creds.region {
+        Some(r) => rows.push(("region", format!("{r} ({})", creds.base_url))),
+        None => rows.push(("server", creds.base_url.clone())),
+    }
     let method = match &creds.client_id {
         Some(id) => format!("{} (app {id})", creds.method),
         None => creds.method.to_string(),
@@ -103,8 +101,9 @@ fn status(settings: &Settings) -> anyhow::Result<()> {
         rows.push(("workspace", ws.clone()));
     }
     let access = match (creds.method, creds.expires_at, creds.pat_expires_at) {
-        (_, Some(t), _) => time::describe(t, now),
-        (AuthMethod::Pat, None, Some(t)) => time::describe(t, now),
+        (_, Some(t), _) | (AuthMethod::Pat, None, Some(t)) => {
+            format!("expires {}", time::describe(t, now))
+        }
         (AuthMethod::Pat, None, None) => {
             "unknown (pass --expires at login to be warned)".to_owned()
         }
