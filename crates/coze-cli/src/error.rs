@@ -131,7 +131,11 @@ pub fn report(err: &anyhow::Error, style: Style, w: &mut dyn Write) -> io::Resul
                 line = format!("{line}: {root}");
             }
             logids.extend(sdk.logid().map(str::to_string));
-            hints.extend(sdk.hint().or_else(|| fallback_hint(sdk)));
+            hints.extend(
+                cli_hint(sdk)
+                    .or_else(|| sdk.hint())
+                    .or_else(|| fallback_hint(sdk)),
+            );
         }
         if let Some(cli) = cause.downcast_ref::<CliError>() {
             logids.extend(cli.logid.clone());
@@ -164,6 +168,18 @@ fn root_cause(err: &coze_sdk::Error) -> Option<String> {
         source = next;
     }
     Some(source.to_string())
+}
+
+/// Advice where the SDK's hint speaks to programmers (builder options) rather than to CLI users.
+fn cli_hint(err: &coze_sdk::Error) -> Option<String> {
+    match err {
+        coze_sdk::Error::EventTooLarge { .. } | coze_sdk::Error::MalformedEvent { .. } => Some(
+            "the server did not send a Coze chat stream: check that the base URL points at a \
+             Coze API (what arrived before was kept)"
+                .to_string(),
+        ),
+        _ => None,
+    }
 }
 
 /// Advice for Coze codes the SDK has none for, so every API error ends with a next step.

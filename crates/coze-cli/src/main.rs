@@ -2,6 +2,26 @@
 //!
 //! Parse, resolve settings, run one command, report. Exit status: 0 ok, 1 the request failed,
 //! 2 usage or configuration error, 130 interrupted by Ctrl-C; a closed stdout exits 0.
+//!
+//! Choices made where the issue was silent (for the README):
+//!
+//! - Default region: coze.com, like the SDK and the official SDKs; `--region cn`,
+//!   `COZE_REGION=cn` or a profile switch to coze.cn. Order: `--base-url`, `--region`,
+//!   `COZE_API_BASE`, `COZE_REGION`, profile, default.
+//! - `--user` defaults to a random id created once and kept in `<config dir>/user_id`
+//!   (`COZE_CONFIG_DIR`, else the platform config dir + `coze`), so Coze keeps one context per
+//!   machine without learning who the user is; `coze-cli` when it cannot be stored.
+//! - The interactive chat keeps its history in `<config dir>/chat_history.txt` (typed input
+//!   only, never piped input or tool outputs).
+//! - With stdin not a terminal, `coze chat` / `coze demo` read one question per line and the
+//!   exit status is 1 if any question failed.
+//! - A tool call (`requires_action`) in the one-shot chat is answered with one line from stdin
+//!   per call (`echo '{"temp":21}' | coze chat --bot ID -m "weather?"`).
+//! - Ctrl-C in the one-shot chat also cancels the chat on Coze, then exits with 130.
+//! - `--json` prints one JSON value per line: chat events as `{"event","data"}`, list commands
+//!   one object per item, `delete` of a conversation `{"id","deleted":true}`.
+//! - Tables show times in UTC; long cells are shortened to 60 characters (`--json` has it all).
+//! - `coze demo` slows the emulator's deltas to 40 ms so the streaming is visible.
 
 mod cli;
 mod commands;

@@ -42,19 +42,15 @@ pub async fn run_chat(mut options: ChatOptions, settings: &Settings) -> anyhow::
     let local = settings.with_endpoint(&base, coze_sdk::Secret::new(emu.pat()));
     options.bot = Some(emu.bots().echo.clone());
 
+    options.label = Some("its echo bot".to_string());
     let out = &settings.output;
     if options.message.is_none() && !out.json() {
         let s = out.err_style();
-        let origin = base.as_str();
         out.note(&format!(
-            "{} a local Coze is running at {origin} (it stops when you quit)",
-            s.accent("coze demo")
+            "{} a local Coze is running at {base} (it stops when you quit)",
+            s.accent("coze demo:")
         ));
-        out.dim("You are chatting with its echo bot. /new starts a new conversation, /exit or Ctrl-D quits.");
-        out.dim(
-            "Your own bot: coze chat --token <personal access token> --bot <bot id> [--region com]",
-        );
-        out.note("");
+        out.dim("Your own bots next: `coze auth login` (or COZE_API_TOKEN=pat_...), then `coze chat --bot <bot id>`.");
     }
     let result = chat::run_with(options, &local).await;
     drop(emu);

@@ -44,6 +44,12 @@ impl LineReader {
     /// # Errors
     /// Fails when the terminal cannot be set up.
     pub fn start(history: Option<PathBuf>) -> anyhow::Result<Self> {
+        // rustyline swaps in its own SIGINT handler for each readline and puts back the one it
+        // found. Installing tokio's handler now, before any readline, makes that the one put
+        // back; installed later, it would be replaced by the default (kill) after the first
+        // prompt, and Ctrl-C during an answer would end the program instead of the answer.
+        #[cfg(unix)]
+        let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
         let config = Config::builder()
             .max_history_size(1000)?
             .history_ignore_dups(true)?

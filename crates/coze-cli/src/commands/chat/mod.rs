@@ -43,6 +43,8 @@ pub struct ChatOptions {
     pub message: Option<String>,
     pub conversation: Option<String>,
     pub user: Option<String>,
+    /// How the interactive chat names the bot ("bot <id>" when `None`).
+    pub label: Option<String>,
 }
 
 /// # Errors
@@ -53,6 +55,7 @@ pub async fn run(args: ChatArgs, settings: &Settings) -> anyhow::Result<()> {
         message: args.message,
         conversation: args.conversation,
         user: args.user,
+        label: None,
     };
     if args.emulator {
         return super::demo::run_chat(options, settings).await;
@@ -73,7 +76,13 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
         None => default_user_id(),
     };
     let client = settings.client()?;
-    let target = turn::Target { client, bot, user };
+    let label = options.label.unwrap_or_else(|| format!("bot {bot}"));
+    let target = turn::Target {
+        client,
+        bot,
+        user,
+        label,
+    };
     match options.message {
         Some(message) => {
             if message.trim().is_empty() {

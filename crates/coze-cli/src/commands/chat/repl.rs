@@ -41,8 +41,8 @@ pub async fn run(
 
     if interactive && !out.json() {
         out.dim(&format!(
-            "Chatting with bot {}. /new starts a new conversation, /exit or Ctrl-D quits, /help for more.",
-            target.bot
+            "Chatting with {}. /new starts a new conversation, /exit or Ctrl-D quits, /help for more.",
+            target.label
         ));
     }
     loop {

@@ -20,6 +20,8 @@ pub struct Target {
     pub client: Client,
     pub bot: String,
     pub user: String,
+    /// How to name the bot to the user.
+    pub label: String,
 }
 
 /// How a turn ended (failures are `Err`).
