@@ -323,3 +323,58 @@ fn piped_chat_with_a_failing_turn_exits_1() {
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("(code 5000)"), "{}", r.stderr);
 }
+
+#[test]
+fn verbose_logs_never_show_the_token() {
+    let fx = Fixture::start();
+    let r = run(fx.ask("echo", "hello").arg("-vv"));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.contains("DEBUG"), "-vv logs: {}", r.stderr);
+    assert!(
+        !r.stderr.contains(fx.emu.pat()),
+        "the token leaked: {}",
+        r.stderr
+    );
+    assert_eq!(r.stdout, HELLO_ANSWER);
+}
+
+#[test]
+fn closed_stdout_ends_quietly_with_status_0() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let fx = Fixture::start();
+    // Slow events: the reader goes away after the first line, while coze still has more.
+    fx.faults(FaultConfig {
+        event_delay_ms: 150,
+        ..FaultConfig::default()
+    });
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_coze"));
+    cmd.args([
+        "--base-url",
+        fx.emu.base_url(),
+        "--token",
+        fx.emu.pat(),
+        "--json",
+    ])
+    .args(["chat", "--bot", &fx.bot("echo"), "-m", "hello"])
+    .env("COZE_CONFIG_DIR", fx.home.path())
+    .env("NO_COLOR", "1")
+    .env_remove("HTTP_PROXY")
+    .env_remove("http_proxy")
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("coze starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first line");
+    assert!(first.contains("conversation.chat.created"), "{first}");
+    // The pipe is closed now (the reader was dropped).
+    let out = child.wait_with_output().expect("coze ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
