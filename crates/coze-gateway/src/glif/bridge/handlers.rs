@@ -39,8 +39,13 @@ pub(crate) async fn require_service_token(
         .map(|v| v.as_bytes())
         .unwrap_or_default();
     if !constant_time_eq(given, inner.expected_auth.expose().as_bytes()) {
+        // Nested routers see a stripped path; log the one the caller used.
+        let path = request
+            .extensions()
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| request.uri().path().to_owned(), |u| u.path().to_owned());
         tracing::warn!(
-            path = %request.uri().path(),
+            %path,
             header = %inner.auth_header,
             present = !given.is_empty(),
             "refused: missing or wrong service token"
