@@ -451,3 +451,43 @@ async fn shutdown_stops_serving() {
     emu.shutdown().await.unwrap();
     assert!(http.get(&url).send().await.is_err());
 }
+
+#[tokio::test]
+async fn a_chat_waiting_for_tool_outputs_cannot_be_cancelled_and_does_not_block() {
+    let h = Harness::start().await;
+    let tool = h.emu.bots().tool.clone();
+    let events = h.stream_chat(&tool, None, "Paris").await;
+    let chat = Harness::last(&events, "conversation.chat.requires_action");
+    let (cid, id) = (
+        chat["conversation_id"].as_str().unwrap(),
+        chat["id"].as_str().unwrap(),
+    );
+    let resp = h
+        .post("/v3/chat/cancel")
+        .json(&json!({"conversation_id": cid, "chat_id": id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], 4104);
+    let events = h
+        .stream_chat(&h.emu.bots().echo.clone(), Some(cid), "still free")
+        .await;
+    assert_eq!(
+        Harness::last(&events, "conversation.chat.completed")["status"],
+        "completed"
+    );
+}
+
+#[tokio::test]
+async fn unpublished_bot_answers_as_a_draft() {
+    let h = Harness::start().await;
+    let body = json!({"bot_id": h.emu.bots().unpublished, "user_id": "u", "stream": true,
+        "publish_status": "unpublished_draft",
+        "additional_messages": [{"role": "user", "content": "draft"}]});
+    let resp = h.post("/v3/chat").json(&body).send().await.unwrap();
+    let events = parse_chat_sse(&resp.text().await.unwrap());
+    assert_eq!(
+        Harness::last(&events, "conversation.chat.completed")["status"],
+        "completed"
+    );
+}
