@@ -53,7 +53,8 @@ fn stale(token: &OAuthToken) -> OAuthToken {
 
 #[tokio::test]
 async fn refreshes_ahead_of_expiry_mid_session() {
-    let env = Env::with_ttl(Duration::from_secs(2)).await;
+    // 4 s: fresh for at least 2 s whatever the second boundaries (margin 1 s).
+    let env = Env::with_ttl(Duration::from_secs(4)).await;
     let (app, token) = login(&env).await;
     let source = RefreshingTokenSource::builder(Renewal::RefreshToken(app))
         .token(token.clone())
@@ -62,7 +63,7 @@ async fn refreshes_ahead_of_expiry_mid_session() {
     let client = client(&env, &source);
     client.users().me().await.expect("first call");
     assert_eq!(refreshes(&env).await, 0);
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    tokio::time::sleep(Duration::from_millis(4200)).await;
     // The first token is dead on the server now; the source renewed before using it.
     client.users().me().await.expect("call after expiry");
     assert_eq!(refreshes(&env).await, 1);
@@ -115,7 +116,7 @@ async fn jwt_source_signs_a_new_jwt_when_the_token_runs_out() {
     let key = JwtKey::from_pem_file(env.s("jwt_private_key_path")).expect("key");
     let app = JwtApp::new(env.s("jwt_app_id"), env.s("jwt_key_id"), key)
         .with_base_url(env.base())
-        .with_duration_seconds(2);
+        .with_duration_seconds(4);
     let source = RefreshingTokenSource::builder(Renewal::Jwt(app))
         .build()
         .expect("source");
@@ -123,7 +124,7 @@ async fn jwt_source_signs_a_new_jwt_when_the_token_runs_out() {
     client.users().me().await.expect("first token");
     client.users().me().await.expect("same token");
     assert_eq!(source.refresh_count(), 1);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tokio::time::sleep(Duration::from_millis(3200)).await;
     client.users().me().await.expect("renewed token");
     assert_eq!(source.refresh_count(), 2);
     let stats = env.stats().await;
