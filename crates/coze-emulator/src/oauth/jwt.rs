@@ -119,3 +119,95 @@ pub fn verify(
 fn header_and_claims_len(jwt: &str) -> usize {
     jwt.rfind('.').unwrap_or(jwt.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::{AppRecord, jwt_key};
+    use rsa::pkcs1v15::SigningKey;
+    use rsa::signature::{SignatureEncoding as _, Signer as _};
+    use serde_json::json;
+    use std::collections::HashMap;
+
+    fn store() -> OAuthStore {
+        let mut store = OAuthStore::default();
+        let mut public_keys = HashMap::new();
+        public_keys.insert("kid1".to_string(), jwt_key().key.to_public_key());
+        store.apps.insert(
+            "42".into(),
+            AppRecord {
+                client_id: "42".into(),
+                name: "jwt".into(),
+                kind: AppKind::Jwt,
+                secret: None,
+                redirect_uris: Vec::new(),
+                public_keys,
+            },
+        );
+        store
+    }
+
+    fn sign(header: Value, claims: Value) -> String {
+        let mut jwt = URL_SAFE_NO_PAD.encode(header.to_string());
+        jwt.push('.');
+        jwt.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let key = SigningKey::<Sha256>::new(jwt_key().key.clone());
+        let sig = key.sign(jwt.as_bytes()).to_bytes();
+        format!("{jwt}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    fn header() -> Value {
+        json!({"alg": "RS256", "typ": "JWT", "kid": "kid1"})
+    }
+
+    fn claims() -> Value {
+        json!({"iss": "42", "aud": "127.0.0.1:1", "iat": 1000, "exp": 2000, "jti": "j1"})
+    }
+
+    #[test]
+    fn accepts_a_good_jwt_and_names_each_refusal() {
+        let mut store = store();
+        let ok = verify(&store, &sign(header(), claims()), "127.0.0.1:1", 1500).expect("valid");
+        assert_eq!(
+            (ok.app_id.as_str(), ok.jti.as_str(), ok.exp),
+            ("42", "j1", 2000)
+        );
+
+        let refused = |store: &OAuthStore, jwt: &str| {
+            verify(store, jwt, "127.0.0.1:1", 1500).expect_err("refused")
+        };
+        let mut none = header();
+        none["alg"] = json!("none");
+        assert!(refused(&store, &sign(none, claims())).contains("RS256"));
+        let mut kid = header();
+        kid["kid"] = json!("other");
+        assert!(refused(&store, &sign(kid, claims())).contains("no public key"));
+        let mut aud = claims();
+        aud["aud"] = json!("api.coze.cn");
+        assert!(refused(&store, &sign(header(), aud)).contains("aud"));
+        let mut iss = claims();
+        iss["iss"] = json!("7");
+        assert!(refused(&store, &sign(header(), iss)).contains("not a JWT app"));
+        assert!(
+            verify(&store, &sign(header(), claims()), "127.0.0.1:1", 2000)
+                .is_err_and(|e| e.contains("expired"))
+        );
+
+        // A payload swapped after signing.
+        let good = sign(header(), claims());
+        let parts: Vec<&str> = good.split('.').collect();
+        let mut other = claims();
+        other["jti"] = json!("j2");
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(other.to_string()),
+            parts[2]
+        );
+        assert!(refused(&store, &forged).contains("signature"));
+        assert!(refused(&store, "a.b").contains("three"));
+
+        store.seen_jti.insert("j1".into(), 2000);
+        assert!(refused(&store, &good).contains("jti"));
+    }
+}
