@@ -24,6 +24,7 @@ pub async fn run(args: EmulatorArgs, settings: &Settings) -> anyhow::Result<()> 
         ..EmulatorConfig::default()
     })
     .await?;
+    let shutdown = Shutdown::install();
     let out = &settings.output;
     if out.json() {
         out.json_line(&emulator.info())?;
@@ -31,7 +32,7 @@ pub async fn run(args: EmulatorArgs, settings: &Settings) -> anyhow::Result<()> 
         print_banner(&emulator, out)?;
         out.dim("Press Ctrl-C to stop.");
     }
-    emulator.serve_until(shutdown_signal()).await
+    emulator.serve_until(shutdown.wait()).await
 }
 
 /// Starts the emulator, with a usage error when the address cannot be bound.
@@ -77,28 +78,57 @@ fn print_banner(emulator: &Emulator, out: &Output) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM. Closing stdin does not stop the emulator: CI runs it
-/// without a stdin.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Ctrl-C (SIGINT) or SIGTERM. Closing stdin does not stop the emulator: CI runs it without
+/// a stdin.
+///
+/// The handlers are installed when this is created, not when it is first awaited: a harness
+/// that reads the `--json` line and signals at once must not hit the default handler.
+pub struct Shutdown {
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Shutdown {
+    pub fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Resolves when a stop signal arrives (never, if no handler could be installed).
+    pub async fn wait(self) {
+        #[cfg(unix)]
+        match self.signals {
+            Some((mut int, mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            None => std::future::pending::<()>().await,
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
     }
+}
+
+impl std::fmt::Debug for Shutdown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shutdown")
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed on the first poll; print a
+/// "ready" line only after that, or use [`Shutdown::install`] first.
+pub async fn shutdown_signal() {
+    Shutdown::install().wait().await;
 }

@@ -83,3 +83,32 @@ fn emulator_on_a_taken_port_is_a_usage_error() {
     );
     assert!(stderr.contains("hint: "), "{stderr}");
 }
+
+#[cfg(unix)]
+#[test]
+fn emulator_stops_cleanly_on_sigint_and_sigterm_right_after_its_line() {
+    for signal in ["-INT", "-TERM"] {
+        let home = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_coze"))
+            .args(["emulator", "--json"])
+            .env("COZE_CONFIG_DIR", home.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("coze emulator starts");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout piped");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("one line");
+        // Signal at once: the handler must already be installed when the line is out.
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let status = child.wait().expect("coze emulator ends");
+        assert_eq!(status.code(), Some(0), "{signal}: {status:?}");
+    }
+}
