@@ -226,3 +226,42 @@ async fn two_processes_sharing_a_store_refresh_once_and_keep_the_newest_token() 
         .await
         .expect("newest works");
 }
+
+/// A store whose disk is full.
+#[derive(Debug)]
+struct FailingStore;
+
+impl TokenStore for FailingStore {
+    fn load(&self) -> BoxFuture<'_, coze_sdk::Result<Option<OAuthToken>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn save<'a>(&'a self, _token: &'a OAuthToken) -> BoxFuture<'a, coze_sdk::Result<()>> {
+        Box::pin(async {
+            Err(coze_sdk::Error::Config(
+                "credentials file: disk full".into(),
+            ))
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_failed_save_is_reported_and_the_new_token_kept_in_memory() {
+    let env = Env::start().await;
+    let (app, token) = login(&env).await;
+    let source = RefreshingTokenSource::builder(Renewal::RefreshToken(app))
+        .token(stale(&token))
+        .store(Arc::new(FailingStore))
+        .build()
+        .expect("source");
+    let err = source.token().await.expect_err("save failed");
+    assert!(err.to_string().contains("disk full"), "{err}");
+    let fresh = source.token().await.expect("kept in memory");
+    assert_ne!(fresh, token.access_token);
+    assert_eq!(refreshes(&env).await, 1, "no second refresh");
+    env.client_with(fresh.expose())
+        .users()
+        .me()
+        .await
+        .expect("the new token works");
+}

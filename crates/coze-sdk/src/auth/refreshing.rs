@@ -90,12 +90,12 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
     /// The store cannot be read.
     fn load(&self) -> BoxFuture<'_, Result<Option<OAuthToken>>>;
 
-    /// Stores a newly issued token (called under the lock, before the token is used).
+    /// Stores a newly issued token (called under the lock, before the token is handed out).
     ///
     /// # Errors
     ///
-    /// The store cannot be written; the new token is not used, since its refresh token
-    /// would be lost.
+    /// The store cannot be written. The call that triggered the refresh fails with this
+    /// error; the source keeps the new token in memory, so this process goes on working.
     fn save<'a>(&'a self, token: &'a OAuthToken) -> BoxFuture<'a, Result<()>>;
 }
 
@@ -294,10 +294,12 @@ impl RefreshingTokenSource {
         if token.refresh_token.is_none() {
             token.refresh_token = base.and_then(|b| b.refresh_token);
         }
+        // Cache first: the server has already rotated the refresh token, so if saving fails
+        // this process at least keeps working with the new one.
+        self.cache().set(token.clone(), unix_now());
         if let Some(store) = &self.inner.store {
             store.save(&token).await?;
         }
-        self.cache().set(token.clone(), unix_now());
         Ok(token)
     }
 }
