@@ -1,61 +1,20 @@
-//! A string that never shows itself in `Debug`, `Display`, logs or errors.
+//! Secrets (Glif API token, bridge service token): never in `Debug`, `Display`, logs or errors.
+//!
+//! The type is the SDK's [`Secret`] (one redacting type across the workspace); this module adds
+//! what a server needs: reading it from a config file and comparing it in constant time.
 
-use std::fmt;
+pub use coze_sdk::Secret;
 
-/// A token (Glif API token, bridge service token) held in memory.
+/// Reads an optional secret from a config file, trimmed; blank counts as absent.
 ///
-/// # Security
+/// # Errors
 ///
-/// `Debug` and `Display` print `[redacted]`; the value is reachable only through
-/// [`Secret::expose`], which call sites use right where the value goes on the wire.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value itself, for the one place that puts it on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// True for an empty or whitespace-only value (treated as "not set").
-    pub fn is_blank(&self) -> bool {
-        self.0.trim().is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self(value.to_owned())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
+/// When the value is not a string.
+pub fn deserialize_optional<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Secret>, D::Error> {
+    let value: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(value.map(Secret::trimmed).filter(|s| !s.is_empty()))
 }
 
 /// Compares two secrets without an early exit, so response timing does not reveal how many
@@ -79,8 +38,7 @@ mod tests {
     #[test]
     fn debug_and_display_redact() {
         let s = Secret::new("glif_abc123");
-        assert_eq!(format!("{s:?}"), "[redacted]");
-        assert_eq!(format!("{s}"), "[redacted]");
+        assert!(!format!("{s:?}{s}").contains("abc123"));
         assert_eq!(s.expose(), "glif_abc123");
     }
 

@@ -67,8 +67,8 @@ impl GlifConfig {
     pub fn from_env() -> Self {
         let token = std::env::var(TOKEN_ENV)
             .ok()
-            .map(Secret::from)
-            .filter(|t| !t.is_blank());
+            .map(Secret::trimmed)
+            .filter(|t| !t.is_empty());
         Self {
             token,
             ..Self::default()

@@ -117,7 +117,7 @@ pub fn glif_config(
             ))
             .with_hint("fix glif_token_file in config.toml, or set GLIF_API_TOKEN")
         })?;
-        config.token = Some(Secret::new(token.trim())).filter(|t| !t.is_blank());
+        config.token = Some(Secret::trimmed(token)).filter(|t| !t.is_empty());
     }
     if need_token && config.token.is_none() {
         return Err(CliError::usage("no glif api token")

@@ -39,14 +39,14 @@ pub struct BridgeConfig {
     /// domain name, not an IP address.
     pub public_base_url: String,
     /// The service token Coze must send. Falls back to `COZE_BRIDGE_SERVICE_TOKEN`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::secret::deserialize_optional")]
     pub service_token: Option<Secret>,
     /// The header carrying it. For `Authorization` the expected value is `Bearer <token>`
     /// (Coze sends the configured value verbatim); for any other header, the token itself.
     #[serde(default = "default_header")]
     pub service_token_header: String,
     /// The Glif API token. Falls back to `GLIF_API_TOKEN` (and the CLI profile).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::secret::deserialize_optional")]
     pub glif_token: Option<Secret>,
     /// One base for both Glif APIs (`{base}/simple`, `{base}/api`), e.g. the emulator's
     /// fake Glif. Overridden by the two settings below.
@@ -158,13 +158,13 @@ impl BridgeConfig {
         let env = |k: &str| {
             std::env::var(k)
                 .ok()
-                .map(Secret::from)
-                .filter(|s| !s.is_blank())
+                .map(Secret::trimmed)
+                .filter(|s| !s.is_empty())
         };
-        if self.service_token.as_ref().is_none_or(Secret::is_blank) {
+        if self.service_token.as_ref().is_none_or(Secret::is_empty) {
             self.service_token = env(SERVICE_TOKEN_ENV);
         }
-        if self.glif_token.as_ref().is_none_or(Secret::is_blank) {
+        if self.glif_token.as_ref().is_none_or(Secret::is_empty) {
             self.glif_token = env(crate::glif::TOKEN_ENV);
         }
         self
@@ -177,7 +177,7 @@ impl BridgeConfig {
     /// A bad base URL.
     pub fn glif_config(&self) -> crate::glif::Result<crate::glif::GlifConfig> {
         let mut config = crate::glif::GlifConfig {
-            token: self.glif_token.clone().filter(|t| !t.is_blank()),
+            token: self.glif_token.clone().filter(|t| !t.is_empty()),
             ..Default::default()
         };
         if let Some(base) = &self.glif_base_url {

@@ -151,7 +151,7 @@ impl BridgeState {
         let token = config
             .service_token
             .clone()
-            .filter(|t| !t.is_blank())
+            .filter(|t| !t.is_empty())
             .ok_or_else(|| {
                 cfg_err(format!(
                     "no service token: set service_token in the config file or {SERVICE_TOKEN_ENV}"
