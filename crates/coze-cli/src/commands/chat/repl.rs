@@ -100,7 +100,7 @@ pub async fn run(
             Err(err) if error::is_broken_pipe(&err) => return Err(err),
             Err(err) => {
                 failed = true;
-                report(&err, out);
+                report(&crate::commands::auth::explain_api_error(settings, err), out);
             }
         }
     }
