@@ -83,6 +83,20 @@ pub enum Command {
     Glif(commands::glif::GlifArgs),
     /// Serve the Glif plugin bridge that Coze imports as a plugin (OpenAPI)
     Serve(commands::serve::ServeArgs),
+    /// List your workspaces (their ids are what `--workspace` takes)
+    #[command(subcommand)]
+    Workspaces(commands::workspaces::WorkspacesCommand),
+    /// List, show, create, update, publish and unpublish bots
+    #[command(subcommand)]
+    Bots(commands::bots::BotsCommand),
+    /// Upload files (to send them in chat) and show uploaded ones
+    #[command(subcommand)]
+    Files(commands::files::FilesCommand),
+    /// List, run, resume and follow workflows
+    #[command(subcommand)]
+    Workflow(commands::workflow::WorkflowCommand),
+    /// Chat with a chatflow (a workflow in chat mode)
+    Chatflow(commands::chatflow::ChatflowArgs),
 }
 
 #[cfg(test)]

@@ -2,13 +2,18 @@
 //! `async fn run(args, &Settings) -> anyhow::Result<()>`.
 
 pub mod auth;
+pub mod bots;
 pub mod chat;
+pub mod chatflow;
 pub mod conversations;
 pub mod demo;
 pub mod emulator;
+pub mod files;
 pub mod glif;
 pub mod messages;
 pub mod serve;
+pub mod workflow;
+pub mod workspaces;
 
 use crate::cli::{Cli, Command};
 use crate::error::CliError;
@@ -30,6 +35,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Whoami => auth::whoami(&settings).await,
         Command::Glif(args) => glif::run(args, &settings).await,
         Command::Serve(args) => serve::run(args, &settings).await,
+        Command::Workspaces(cmd) => workspaces::run(cmd, &settings).await,
+        Command::Bots(cmd) => bots::run(cmd, &settings).await,
+        Command::Files(cmd) => files::run(cmd, &settings).await,
+        Command::Workflow(cmd) => workflow::run(cmd, &settings).await,
+        Command::Chatflow(args) => chatflow::run(args, &settings).await,
     };
     // A stored token refused by another region's server: say which region it belongs to.
     result.map_err(|err| auth::explain_api_error(&settings, err))
