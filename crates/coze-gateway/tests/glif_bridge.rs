@@ -317,6 +317,24 @@ async fn a_tool_naming_a_missing_input_is_refused_at_start_with_the_real_names()
     assert!(matches!(err, BridgeError::Glif { .. }), "{err:?}");
 }
 
+/// A streamed chat with the emulator's plugin bot, as raw SSE text.
+async fn chat(emu: &Emulator, text: &str) -> String {
+    let body = json!({
+        "bot_id": emu.bots().plugin,
+        "user_id": "tester",
+        "stream": true,
+        "additional_messages": [{"role": "user", "content": text, "content_type": "text"}],
+    });
+    let resp = http()
+        .post(format!("{}/v3/chat", emu.base_url()))
+        .bearer_auth(emu.pat())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    resp.text().await.unwrap()
+}
+
 /// Reads a streamed chat and returns the completed answer's content.
 fn completed_answer(sse: &str) -> Option<String> {
     let mut event = "";
@@ -340,6 +358,28 @@ fn completed_answer(sse: &str) -> Option<String> {
 async fn full_chain_coze_bot_to_bridge_to_glif() {
     let emu = Emulator::start().await.unwrap();
     let base = serve(&emu).await;
+    let import_url = format!("{}/_emulator/plugins/import", emu.base_url());
+    let import = |url: String| {
+        let req = http().post(&import_url).json(&json!({"url": url}));
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    // Before any import the bot says how to import one.
+    let hint = completed_answer(&chat(&emu, "hello").await).expect("an answer");
+    assert!(hint.contains("/_emulator/plugins/import"), "{hint}");
+    // Not an OpenAPI document, and a YAML one: refused with reasons.
+    let refused = import(format!("{}/glif/api/glifs?id=glif-text", emu.base_url())).await;
+    assert_eq!(refused["code"], 4000, "{refused}");
+    let msg = refused["msg"].as_str().unwrap();
+    assert!(
+        msg.contains("openapi must be a 3.x") && msg.contains("servers must have exactly one"),
+        "{msg}"
+    );
+    let refused = import(format!("{base}/plugins/glif/openapi.yaml")).await;
+    assert!(
+        refused["msg"].as_str().unwrap().contains("JSON"),
+        "{refused}"
+    );
+
     let import: Value = http()
         .post(format!("{}/_emulator/plugins/import", emu.base_url()))
         .json(&json!({
@@ -354,25 +394,12 @@ async fn full_chain_coze_bot_to_bridge_to_glif() {
         .unwrap();
     assert_eq!(import["code"], 0, "{import}");
 
-    let ask = |text: &str| {
-        let body = json!({
-            "bot_id": emu.bots().plugin,
-            "user_id": "tester",
-            "stream": true,
-            "additional_messages": [{"role": "user", "content": text, "content_type": "text"}],
-        });
-        let req = http()
-            .post(format!("{}/v3/chat", emu.base_url()))
-            .bearer_auth(emu.pat())
-            .json(&body);
-        async move { req.send().await.unwrap().text().await.unwrap() }
-    };
-    let answer = completed_answer(&ask("poem: owls").await).expect("an answer");
+    let answer = completed_answer(&chat(&emu, "poem: owls").await).expect("an answer");
     assert_eq!(
         answer,
         "The tool poem returned: A cheerful poem about owls: roses bloom, foxes roam."
     );
-    let answer = completed_answer(&ask("picture: a red fox").await).expect("an answer");
+    let answer = completed_answer(&chat(&emu, "picture: a red fox").await).expect("an answer");
     assert!(
         answer.contains("![image](http://") && answer.contains("/glif/media/glif-image-"),
         "{answer}"
