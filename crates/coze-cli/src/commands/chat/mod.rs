@@ -34,6 +34,12 @@ pub struct ChatArgs {
     /// Start a local Coze emulator and chat with its echo bot (same as `coze demo`)
     #[arg(long, conflicts_with = "bot")]
     pub emulator: bool,
+
+    // --- attachments (issue 4, commands/files) ---
+    /// Send a file or image with the (first) message: a local path, uploaded first, or an
+    /// http(s) URL; repeatable
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub attach: Vec<String>,
 }
 
 /// What to chat with and how; `coze demo` builds one too.
@@ -45,6 +51,8 @@ pub struct ChatOptions {
     pub user: Option<String>,
     /// How the interactive chat names the bot ("bot <id>" when `None`).
     pub label: Option<String>,
+    /// `--attach` values, sent with the first message.
+    pub attach: Vec<String>,
 }
 
 /// # Errors
@@ -56,6 +64,7 @@ pub async fn run(args: ChatArgs, settings: &Settings) -> anyhow::Result<()> {
         conversation: args.conversation,
         user: args.user,
         label: None,
+        attach: args.attach,
     };
     if args.emulator {
         return super::demo::run_chat(options, settings).await;
@@ -77,11 +86,15 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
     };
     let client = settings.client()?;
     let label = options.label.unwrap_or_else(|| format!("bot {bot}"));
+    // --- attachments (issue 4): upload local files before the chat starts ---
+    let parts = super::files::attachments(&client, &options.attach, &settings.output).await?;
+    let attachments = std::sync::Arc::new(std::sync::Mutex::new(parts));
     let target = turn::Target {
         client,
         bot,
         user,
         label,
+        attachments,
     };
     match options.message {
         Some(message) => {

@@ -22,6 +22,8 @@ pub struct Target {
     pub user: String,
     /// How to name the bot to the user.
     pub label: String,
+    /// Files and images for the next question (`--attach`), taken by the first `ask`.
+    pub attachments: std::sync::Arc<std::sync::Mutex<Vec<coze_sdk::ContentPart>>>,
 }
 
 /// How a turn ended (failures are `Err`).
@@ -53,8 +55,15 @@ pub async fn ask(
     out: &Output,
     tools: &mut ToolAnswers<'_>,
 ) -> anyhow::Result<Outcome> {
-    let mut request =
-        ChatRequest::new(target.bot.as_str(), target.user.as_str()).user_message(question);
+    // --- attachments (issue 4): an object_string message when files are attached ---
+    let parts = std::mem::take(&mut *target.attachments.lock().unwrap_or_else(|p| p.into_inner()));
+    let request = ChatRequest::new(target.bot.as_str(), target.user.as_str());
+    let mut request = if parts.is_empty() {
+        request.user_message(question)
+    } else {
+        let text = std::iter::once(coze_sdk::ContentPart::text(question));
+        request.message(coze_sdk::EnterMessage::user_parts(text.chain(parts)))
+    };
     if let Some(id) = conversation {
         request = request.conversation(id.clone());
     }
