@@ -442,4 +442,106 @@ mod tests {
         d.push(&[b'a'; 100]);
         assert_eq!(d.next_event(), Err(SseError::TooLarge { limit: 64 }));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        struct Spec {
+            event: Option<String>,
+            data: Vec<String>,
+            id: Option<String>,
+            comment: bool,
+        }
+
+        fn spec() -> impl Strategy<Value = Spec> {
+            (
+                proptest::option::of("[a-z.]{1,12}"),
+                proptest::collection::vec("[^\\r\\n]{0,20}", 1..4),
+                proptest::option::of("[0-9]{1,3}"),
+                any::<bool>(),
+            )
+                .prop_map(|(event, data, id, comment)| Spec {
+                    event,
+                    data,
+                    id,
+                    comment,
+                })
+        }
+
+        fn render(specs: &[Spec], eol: &str, space: bool) -> Vec<u8> {
+            let sp = if space { " " } else { "" };
+            let mut out = String::new();
+            for s in specs {
+                if s.comment {
+                    out.push_str(&format!(": ping{eol}"));
+                }
+                if let Some(id) = &s.id {
+                    out.push_str(&format!("id:{sp}{id}{eol}"));
+                }
+                if let Some(e) = &s.event {
+                    out.push_str(&format!("event:{sp}{e}{eol}"));
+                }
+                for d in &s.data {
+                    // A value starting with a space needs the separator space to survive.
+                    out.push_str(&format!("data: {d}{eol}"));
+                }
+                out.push_str(eol);
+            }
+            out.into_bytes()
+        }
+
+        fn expected(specs: &[Spec]) -> Vec<SseEvent> {
+            specs
+                .iter()
+                .map(|s| SseEvent {
+                    event: s.event.clone().unwrap_or_else(|| "message".into()),
+                    data: s.data.join("\n"),
+                    id: s.id.clone(),
+                })
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn same_events_for_every_split_and_line_ending(
+                specs in proptest::collection::vec(spec(), 0..6),
+                eol in prop_oneof![Just("\n"), Just("\r\n"), Just("\r")],
+                space in any::<bool>(),
+                cuts in proptest::collection::vec(any::<proptest::sample::Index>(), 0..12),
+            ) {
+                let bytes = render(&specs, eol, space);
+                let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+                points.sort_unstable();
+                let mut chunks: Vec<&[u8]> = Vec::new();
+                let mut last = 0;
+                for p in points {
+                    chunks.push(&bytes[last..p]);
+                    last = p;
+                }
+                chunks.push(&bytes[last..]);
+                let whole = decode_all(&[&bytes], 1 << 20).unwrap();
+                let split = decode_all(&chunks, 1 << 20).unwrap();
+                prop_assert_eq!(&whole, &expected(&specs));
+                prop_assert_eq!(split, whole);
+            }
+
+            #[test]
+            fn byte_by_byte_equals_whole(specs in proptest::collection::vec(spec(), 0..4)) {
+                let bytes = render(&specs, "\r\n", false);
+                let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+                prop_assert_eq!(
+                    decode_all(&singles, 1 << 20).unwrap(),
+                    decode_all(&[&bytes], 1 << 20).unwrap()
+                );
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_panic(input in proptest::collection::vec(any::<u8>(), 0..512), cut in 0usize..512) {
+                let cut = cut.min(input.len());
+                let _ = decode_all(&[&input[..cut], &input[cut..]], 64);
+            }
+        }
+    }
 }
