@@ -58,6 +58,11 @@ async fn pkce_login_through_the_consent_page_then_status_token_whoami() {
     assert!(page.contains("close this tab"), "{page}");
     let run = login.finish().await;
     run.assert_ok().assert_stderr("Logged in to");
+    // The listener served one login and is gone.
+    assert!(
+        env.http.get(&redirect).send().await.is_err(),
+        "listener still open"
+    );
 
     let stored = env.stored("default");
     assert_eq!(stored["method"], "pkce");
