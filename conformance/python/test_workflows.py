@@ -127,6 +127,13 @@ def test_chatflow_asks_then_answers(coze, workflows, user_id):
     assert ChatEventType.UNKNOWN not in kinds(first)
     conversation_id = first[0].chat.conversation_id
     assert conversation_id
+    # The question node: the question as an answer message, then requires_action.
+    question = only(completed_messages(first, MessageType.ANSWER), "question").content
+    assert question.endswith("?")
+    paused = first[-1]
+    assert paused.event == ChatEventType.CONVERSATION_CHAT_REQUIRES_ACTION
+    (call,) = paused.chat.required_action.submit_tool_outputs.tool_calls
+    assert call.type == "reply_message"
 
     second = events_of(
         coze.workflows.chat.stream(
