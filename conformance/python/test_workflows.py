@@ -145,3 +145,12 @@ def test_chatflow_asks_then_answers(coze, workflows, user_id):
     assert second[-1].event == ChatEventType.CONVERSATION_CHAT_COMPLETED
     answer = only(completed_messages(second, MessageType.ANSWER), "answer")
     assert "Lisbon" in answer.content
+
+
+def test_slow_workflow_stream_with_ping_heartbeats(coze, workflows):
+    # cozepy has no PING type: it must arrive as a well-formed id/event/data triple (UNKNOWN).
+    events = events_of(coze.workflows.runs.stream(workflow_id=workflows["slow"], parameters={"input": "Q4"}))
+    pings = [e for e in events if e.event == WorkflowEventType.UNKNOWN]
+    assert pings and all(p.unknown["event"] == "PING" for p in pings)
+    messages = [e.message for e in events if e.event == WorkflowEventType.MESSAGE]
+    assert "Report on Q4" in json.loads(messages[-1].content)["output"]
