@@ -410,12 +410,20 @@ async fn device(plan: &Plan, app: &OAuthApp, http: &reqwest::Client) -> anyhow::
             code.expires_in.div_ceil(60)
         );
     };
+    let interrupted = std::sync::atomic::AtomicBool::new(false);
     let cancel = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if tokio::signal::ctrl_c().await.is_ok() {
+            interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+        } else {
+            // No signal handler: never cancel.
+            std::future::pending::<()>().await;
+        }
     };
-    device_login(app, http, plan.workspace.as_deref(), show, cancel)
-        .await
-        .context("the device login failed")
+    let result = device_login(app, http, plan.workspace.as_deref(), show, cancel).await;
+    if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(CliError::interrupted().into());
+    }
+    result.context("the device login failed")
 }
 
 /// Reads a PAT from stdin (when piped) or a hidden prompt, and the optional expiry date.

@@ -1,5 +1,28 @@
 //! `coze auth ...` and `coze whoami`: log in with any Coze OAuth flow or a PAT, keep the
 //! token in the profile's credentials, and show or hand out the current token.
+//!
+//! # Choices where Coze or the issue is silent
+//!
+//! - A bare `coze auth login` reuses the profile's `auth` method; otherwise it picks the device
+//!   flow over SSH (`SSH_CONNECTION` / `SSH_TTY`) or on Linux without `DISPLAY` /
+//!   `WAYLAND_DISPLAY`, and PKCE elsewhere. `--config` picks the method of its `client_type`.
+//! - Login's server: `--base-url` / `--region` / `COZE_API_BASE` / `COZE_REGION`, then the
+//!   `coze_api_base` of `--config`, then the profile, then the default region.
+//! - A login is checked with `/v1/users/me`: a token the API refuses is not stored; any other
+//!   failure (e.g. a PAT without that permission) stores it without the account.
+//! - Coze does not say when a refresh token expires; we record 30 days from issue (its docs)
+//!   and show it as "about".
+//! - `coze auth token` hands out the profile's token even when `--token` / `COZE_API_TOKEN` is
+//!   set (it is about the stored login); every other command lets those win.
+//! - `coze auth logout` deletes the credentials and keeps the profile's settings; Coze has no
+//!   documented revoke endpoint, so an access token stays valid until it expires.
+//! - The callback listener ends the login on the first answer carrying `code` or `error`
+//!   (a `state` mismatch included, so nothing is exchanged); a bare reload keeps it waiting.
+//! - A credentials file that cannot be parsed is moved to `credentials.json.corrupt` by the
+//!   next login rather than overwritten silently.
+//! - Known limit: a `coze` killed after Coze rotated the refresh token but before the new one
+//!   reached the disk leaves the old (dead) refresh token; the next command says to log in
+//!   again. The file itself is never left half-written.
 
 pub mod callback;
 pub mod login;
