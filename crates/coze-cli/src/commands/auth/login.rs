@@ -351,7 +351,10 @@ fn client_secret(plan: &Plan) -> anyhow::Result<Secret> {
     {
         return Ok(Secret::trimmed(secret));
     }
-    let secret = read_secret("OAuth client secret: ")?;
+    let secret = read_secret(
+        "OAuth client secret (input hidden): ",
+        "set COZE_CLIENT_SECRET, or pass --config coze_oauth_config.json",
+    )?;
     if secret.is_empty() {
         return Err(CliError::usage("no client secret given")
             .with_hint("set COZE_CLIENT_SECRET, type it at the prompt, or pass --config coze_oauth_config.json")
@@ -436,7 +439,10 @@ fn read_pat(args: &LoginArgs) -> anyhow::Result<(Secret, Option<i64>)> {
         None => None,
     };
     let token = if io::stdin().is_terminal() {
-        read_secret("Personal access token (input hidden): ")?
+        read_secret(
+            "Personal access token (input hidden): ",
+            "pipe it instead: `coze auth login --pat < token.txt`",
+        )?
     } else {
         let mut line = String::new();
         io::stdin()
@@ -455,10 +461,9 @@ fn read_pat(args: &LoginArgs) -> anyhow::Result<(Secret, Option<i64>)> {
     Ok((token, expires))
 }
 
-fn read_secret(prompt: &str) -> anyhow::Result<Secret> {
+fn read_secret(prompt: &str, otherwise: &str) -> anyhow::Result<Secret> {
     let value = rpassword::prompt_password(prompt).map_err(|e| {
-        CliError::usage(format!("cannot read from the terminal: {e}"))
-            .with_hint("pipe the value on stdin instead")
+        CliError::usage(format!("cannot read from the terminal: {e}")).with_hint(otherwise)
     })?;
     Ok(Secret::trimmed(value))
 }
