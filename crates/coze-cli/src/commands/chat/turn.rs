@@ -91,7 +91,9 @@ pub async fn ask(
             }
             Step::ToolCalls(chat) => {
                 view.end_line();
-                let Some(outputs) = tools.answer(&chat, out).await? else {
+                // Ctrl-C while waiting for piped tool output gives up the turn, like at a prompt.
+                let answered = interruptible(tools.answer(&chat, out)).await.transpose()?;
+                let Some(outputs) = answered.flatten() else {
                     return Ok(Outcome::Interrupted {
                         conversation_id: Some(chat.conversation_id),
                     });
