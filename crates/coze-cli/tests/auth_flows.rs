@@ -251,6 +251,33 @@ async fn jwt_login_and_renewal_signs_a_new_jwt() {
         .await;
     assert_eq!(jwt_grants, 2);
     env.run(&["whoami"]).await.assert_ok();
+
+    // The same app from a coze_oauth_config.json (the PEM inside the file): the profile
+    // remembers the file and renews from it.
+    let pem = std::fs::read_to_string(&key).expect("emulator key file");
+    let cfg = env.home.path().join("jwt_oauth_config.json");
+    let config = json!({
+        "client_type": "jwt", "client_id": app, "public_key_id": kid,
+        "private_key": pem, "coze_api_base": env.emu.base_url(),
+    });
+    std::fs::write(&cfg, config.to_string()).expect("write");
+    let cfg = cfg.to_str().expect("utf-8");
+    env.run(&["--profile", "svc", "auth", "login", "--config", cfg])
+        .await
+        .assert_ok();
+    env.run(&["--profile", "svc", "auth", "refresh"])
+        .await
+        .assert_ok();
+    assert_eq!(
+        env.token_requests("urn:ietf:params:oauth:grant-type:jwt-bearer")
+            .await,
+        4
+    );
+    let settings = std::fs::read_to_string(env.dir().join("config.toml")).expect("config.toml");
+    assert!(
+        !settings.contains("PRIVATE KEY"),
+        "the key stays out of config.toml"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
