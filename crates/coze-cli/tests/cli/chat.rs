@@ -378,3 +378,54 @@ fn closed_stdout_ends_quietly_with_status_0() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+#[test]
+fn interactive_chat_keeps_the_conversation_after_a_broken_answer() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+
+    let fx = Fixture::start();
+    fx.faults(FaultConfig {
+        cut_after_events: Some(4),
+        ..FaultConfig::default()
+    });
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_coze"))
+        .args(["--base-url", fx.emu.base_url(), "--token", fx.emu.pat()])
+        .args(["chat", "--bot", &fx.bot("echo")])
+        .env("COZE_CONFIG_DIR", fx.home.path())
+        .env("NO_COLOR", "1")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("coze starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    stdin.write_all(b"hello\n").expect("first question");
+    let mut seen = String::new();
+    while !seen.contains("error:") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("stderr") == 0 {
+            panic!("coze ended early: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    fx.faults(FaultConfig::default());
+    stdin
+        .write_all(b"what did I say?\n")
+        .expect("second question");
+    drop(stdin);
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("stderr");
+    let out = child.wait_with_output().expect("coze ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The first answer broke, so the piped session ends with status 1, but the second
+    // question went to the same conversation.
+    assert_eq!(out.status.code(), Some(1), "{seen}{rest}");
+    assert!(
+        stdout.contains("Earlier in this conversation you said: \"hello\""),
+        "{stdout}\n{seen}{rest}"
+    );
+}

@@ -16,13 +16,13 @@ pub async fn run(
     settings: &Settings,
 ) -> anyhow::Result<()> {
     let out = &settings.output;
-    let conversation = conversation.map(ConversationId::new);
+    let mut conversation = conversation.map(ConversationId::new);
     let mut tools = ToolAnswers::Stdin;
-    match turn::ask(target, conversation.as_ref(), &message, out, &mut tools).await? {
+    match turn::ask(target, &mut conversation, &message, out, &mut tools).await? {
         Outcome::Completed(summary) => {
             turn::print_summary(&summary, out, true);
             Ok(())
         }
-        Outcome::Interrupted { .. } => Err(CliError::interrupted().into()),
+        Outcome::Interrupted => Err(CliError::interrupted().into()),
     }
 }

@@ -82,25 +82,21 @@ pub async fn run(
             _ => {}
         }
         let mut tools = ToolAnswers::Prompt(&reader);
-        match turn::ask(target, conversation.as_ref(), text, out, &mut tools).await {
+        match turn::ask(target, &mut conversation, text, out, &mut tools).await {
             Ok(Outcome::Completed(summary)) => {
-                if summary.conversation_id.is_some() {
-                    conversation.clone_from(&summary.conversation_id);
-                }
                 turn::print_summary(&summary, out, false);
                 if interactive {
                     out.note("");
                 }
             }
-            Ok(Outcome::Interrupted { conversation_id }) => {
-                if conversation_id.is_some() {
-                    conversation = conversation_id;
-                }
-            }
+            Ok(Outcome::Interrupted) => {}
             Err(err) if error::is_broken_pipe(&err) => return Err(err),
             Err(err) => {
                 failed = true;
-                report(&crate::commands::auth::explain_api_error(settings, err), out);
+                report(
+                    &crate::commands::auth::explain_api_error(settings, err),
+                    out,
+                );
             }
         }
     }

@@ -31,9 +31,7 @@ pub struct Target {
 pub enum Outcome {
     Completed(Summary),
     /// Ctrl-C: the answer was stopped (and the chat cancelled when it had started).
-    Interrupted {
-        conversation_id: Option<ConversationId>,
-    },
+    Interrupted,
 }
 
 /// What is shown after an answer.
@@ -44,13 +42,15 @@ pub struct Summary {
     pub follow_ups: Vec<String>,
 }
 
-/// Runs one question to its end, including any tool-call rounds.
+/// Runs one question to its end, including any tool-call rounds. `conversation` is updated
+/// as soon as the stream names it, also when the turn then fails, so the next question keeps
+/// the context.
 ///
 /// # Errors
 /// The request or the stream failed, or the chat failed; what arrived was printed first.
 pub async fn ask(
     target: &Target,
-    conversation: Option<&ConversationId>,
+    conversation: &mut Option<ConversationId>,
     question: &str,
     out: &Output,
     tools: &mut ToolAnswers<'_>,
@@ -64,7 +64,7 @@ pub async fn ask(
         let text = std::iter::once(coze_sdk::ContentPart::text(question));
         request.message(coze_sdk::EnterMessage::user_parts(text.chain(parts)))
     };
-    if let Some(id) = conversation {
+    if let Some(id) = conversation.as_ref() {
         request = request.conversation(id.clone());
     }
     let mut view = TurnView::new(out);
@@ -72,31 +72,29 @@ pub async fn ask(
     let mut stream = match interruptible(target.client.chat().stream(request)).await {
         Some(result) => result?,
         None => {
-            return Ok(Outcome::Interrupted {
-                conversation_id: conversation.cloned(),
-            });
+            return Ok(Outcome::Interrupted);
         }
     };
     loop {
-        match view.drive(&mut stream).await? {
+        let step = view.drive(&mut stream).await;
+        if view.conversation_id.is_some() {
+            conversation.clone_from(&view.conversation_id);
+        }
+        match step? {
             Step::Done(summary) => return Ok(Outcome::Completed(summary)),
             Step::Interrupted(chat) => {
                 view.end_line();
                 if let Some(chat) = &chat {
                     cancel(target, chat, out).await;
                 }
-                return Ok(Outcome::Interrupted {
-                    conversation_id: view.conversation_id.clone(),
-                });
+                return Ok(Outcome::Interrupted);
             }
             Step::ToolCalls(chat) => {
                 view.end_line();
                 // Ctrl-C while waiting for piped tool output gives up the turn, like at a prompt.
                 let answered = interruptible(tools.answer(&chat, out)).await.transpose()?;
                 let Some(outputs) = answered.flatten() else {
-                    return Ok(Outcome::Interrupted {
-                        conversation_id: Some(chat.conversation_id),
-                    });
+                    return Ok(Outcome::Interrupted);
                 };
                 view.start_spinner();
                 let chat_api = target.client.chat();
@@ -105,9 +103,7 @@ pub async fn ask(
                 stream = match interruptible(submit).await {
                     Some(result) => result?,
                     None => {
-                        return Ok(Outcome::Interrupted {
-                            conversation_id: Some(chat.conversation_id),
-                        });
+                        return Ok(Outcome::Interrupted);
                     }
                 };
             }
