@@ -1,0 +1,6 @@
+//! `coze workspaces`, `bots`, `files`, `chat --attach`, `workflow` and `chatflow` end to end
+//! against an in-process emulator (issue 4).
+
+mod bots;
+mod support;
+mod workflows;

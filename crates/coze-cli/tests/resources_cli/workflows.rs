@@ -1,0 +1,273 @@
+//! `coze workflow` and `coze chatflow`.
+
+use std::time::Duration;
+
+use crate::support::Fixture;
+
+#[test]
+fn list_get_and_run_synchronously() {
+    let fx = Fixture::start();
+    let list = fx.coze(&["workflow", "list"]).ok();
+    assert!(
+        list.stdout.contains("greeting") && list.stdout.contains("trip_planner"),
+        "{}",
+        list.stdout
+    );
+    let chatflows = fx
+        .coze(&["--json", "workflow", "list", "--mode", "chatflow"])
+        .ok()
+        .json();
+    assert_eq!(chatflows.len(), 1);
+    let greeting = fx.workflow("greeting");
+    assert!(
+        fx.coze(&["workflow", "get", &greeting])
+            .ok()
+            .stdout
+            .contains("greeting")
+    );
+
+    let run = fx
+        .coze(&["workflow", "run", &greeting, "--param", "input=Ada"])
+        .ok();
+    assert_eq!(run.stdout, "Hello, Ada! (3 characters)\n");
+    assert!(run.stderr.contains("debug: https://"), "{}", run.stderr);
+    let json = fx
+        .coze(&[
+            "--json", "workflow", "run", &greeting, "--param", "input=Bo",
+        ])
+        .ok()
+        .json();
+    assert_eq!(json[0]["data"]["output"], "Hello, Bo! (2 characters)");
+}
+
+#[test]
+fn bad_params_and_unknown_workflows() {
+    let fx = Fixture::start();
+    let greeting = fx.workflow("greeting");
+    let malformed = fx.coze(&["workflow", "run", &greeting, "--param", "input"]);
+    assert_eq!(malformed.code, Some(2), "{}", malformed.stderr);
+    assert!(
+        malformed.stderr.contains("expected KEY=VALUE"),
+        "{}",
+        malformed.stderr
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("params.json");
+    std::fs::write(&file, "input: Ada").unwrap();
+    fx.coze(&[
+        "workflow",
+        "run",
+        &greeting,
+        "--params-file",
+        file.to_str().unwrap(),
+    ])
+    .fails(1, "is not JSON");
+    std::fs::write(&file, r#"{"input": "File"}"#).unwrap();
+    let run = fx
+        .coze(&[
+            "workflow",
+            "run",
+            &greeting,
+            "--params-file",
+            file.to_str().unwrap(),
+        ])
+        .ok();
+    assert!(run.stdout.contains("Hello, File!"), "{}", run.stdout);
+    let missing = dir.path().join("missing.json");
+    fx.coze(&[
+        "workflow",
+        "run",
+        &greeting,
+        "--params-file",
+        missing.to_str().unwrap(),
+    ])
+    .fails(1, "cannot read");
+
+    let unknown = fx
+        .coze(&["workflow", "run", "7390000000000999999"])
+        .fails(1, "code 4200");
+    assert!(
+        unknown.stderr.contains("does not exist"),
+        "{}",
+        unknown.stderr
+    );
+    fx.coze(&["workflow", "run", "7390000000000999999", "--stream"])
+        .fails(1, "code 4200");
+}
+
+#[test]
+fn stream_shows_nodes_then_the_output() {
+    let fx = Fixture::start();
+    let run = fx
+        .coze(&[
+            "workflow",
+            "run",
+            &fx.workflow("greeting"),
+            "--param",
+            "input=Ada",
+            "--stream",
+        ])
+        .ok();
+    assert_eq!(run.stdout, "Hello, Ada! (3 characters)\n");
+    let greet = run
+        .stderr
+        .find("✓ Greet: Hello, Ada!")
+        .expect("the Greet node is shown");
+    let count = run.stderr.find("✓ Count").expect("the Count node is shown");
+    assert!(greet < count, "{}", run.stderr);
+    let json = fx
+        .coze(&[
+            "--json",
+            "workflow",
+            "run",
+            &fx.workflow("greeting"),
+            "--stream",
+        ])
+        .ok()
+        .json();
+    assert_eq!(json.last().unwrap()["event"], "Done");
+    assert_eq!(json[0]["event"], "Message");
+}
+
+#[test]
+fn interrupt_prints_the_event_then_resume_finishes_once() {
+    let fx = Fixture::start();
+    let question = fx.workflow("question");
+    let run = fx.coze(&["workflow", "run", &question, "--stream"]).ok();
+    let event = run.first_line();
+    assert!(
+        event.contains('/'),
+        "the event id on stdout: {}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("Which city"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("coze workflow resume {question} --event {event}")),
+        "{}",
+        run.stderr
+    );
+
+    let resumed = fx
+        .coze(&[
+            "workflow", "resume", &question, "--event", &event, "--data", "Paris",
+        ])
+        .ok();
+    assert_eq!(resumed.stdout, "The weather in Paris is sunny, 23 °C.\n");
+    let stale = fx
+        .coze(&[
+            "workflow", "resume", &question, "--event", &event, "--data", "Rome",
+        ])
+        .fails(1, "cannot resume");
+    assert!(stale.stderr.contains("answered once"), "{}", stale.stderr);
+    fx.coze(&[
+        "workflow", "resume", &question, "--event", &event, "--data", " ",
+    ])
+    .fails(2, "--data is empty");
+}
+
+#[test]
+fn failing_stream_shows_finished_nodes_then_the_error() {
+    let fx = Fixture::start();
+    let run = fx
+        .coze(&["workflow", "run", &fx.workflow("failing"), "--stream"])
+        .fails(1, "code 6006");
+    let fetch = run.stderr.find("✓ Fetch").expect("finished node shown");
+    let clean = run.stderr.find("✓ Clean").expect("finished node shown");
+    let error = run
+        .stderr
+        .find("error: the workflow failed")
+        .expect("the error");
+    assert!(fetch < clean && clean < error, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn async_run_status_and_wait() {
+    let fx = Fixture::start();
+    let slow = fx.workflow("slow");
+    let started = fx
+        .coze(&["workflow", "run", &slow, "--async", "--param", "input=Q3"])
+        .ok();
+    let execute_id = started.first_line();
+    assert!(
+        started
+            .stderr
+            .contains(&format!("coze workflow status {slow} {execute_id}"))
+    );
+    let running = fx.coze(&["workflow", "status", &slow, &execute_id]).ok();
+    assert!(running.stdout.contains("Running"), "{}", running.stdout);
+    std::thread::sleep(Duration::from_millis(1700));
+    let done = fx
+        .coze(&["--json", "workflow", "status", &slow, &execute_id])
+        .ok()
+        .json();
+    assert_eq!(done[0]["execute_status"], "Success");
+    assert!(done[0]["output"].as_str().unwrap().contains("Report on Q3"));
+
+    let waited = fx
+        .coze(&[
+            "workflow",
+            "run",
+            &fx.workflow("failing"),
+            "--async",
+            "--wait",
+        ])
+        .fails(1, "code 6006");
+    assert!(waited.stdout.contains("Fail"), "{}", waited.stdout);
+    fx.coze(&["workflow", "status", &slow, "1"])
+        .fails(1, "code 4200");
+}
+
+#[test]
+fn chatflow_asks_then_answers_in_the_same_conversation() {
+    let fx = Fixture::start();
+    let flow = fx.workflow("chatflow");
+    let ask = fx.coze(&["chatflow", &flow, "-m", "plan a trip"]).ok();
+    assert!(
+        ask.stdout.contains("Where are you travelling to?"),
+        "{}",
+        ask.stdout
+    );
+    let hint = ask
+        .stderr
+        .lines()
+        .find(|l| l.contains("--conversation"))
+        .expect("how to answer");
+    let conversation = hint
+        .split_whitespace()
+        .skip_while(|w| *w != "--conversation")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let answer = fx
+        .coze(&[
+            "chatflow",
+            &flow,
+            "--conversation",
+            &conversation,
+            "-m",
+            "Rome",
+        ])
+        .ok();
+    assert!(
+        answer.stdout.starts_with("A trip to Rome"),
+        "{}",
+        answer.stdout
+    );
+    assert!(answer.stdout.contains("plan a trip"), "{}", answer.stdout);
+
+    let json = fx
+        .coze(&["--json", "chatflow", &flow, "-m", "hi"])
+        .ok()
+        .json();
+    assert!(
+        json.iter()
+            .any(|e| e["event"] == "conversation.chat.requires_action")
+    );
+    fx.coze(&["chatflow", &fx.workflow("greeting"), "-m", "hi"])
+        .fails(1, "code 4000");
+    fx.coze(&["chatflow", "7390000000000999999", "-m", "hi"])
+        .fails(1, "code 4200");
+}
