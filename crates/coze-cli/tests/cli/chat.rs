@@ -429,3 +429,17 @@ fn interactive_chat_keeps_the_conversation_after_a_broken_answer() {
         "{stdout}\n{seen}{rest}"
     );
 }
+
+#[test]
+fn default_user_id_is_created_once_and_reused() {
+    let fx = Fixture::start();
+    let path = fx.home.path().join("coze").join("user_id");
+    assert_eq!(run(&mut fx.ask("echo", "hello")).code, Some(0));
+    let first = std::fs::read_to_string(&path).expect("user_id stored");
+    assert!(first.trim().starts_with("coze-cli-"), "{first}");
+    assert_eq!(run(&mut fx.ask("echo", "again")).code, Some(0));
+    assert_eq!(std::fs::read_to_string(&path).expect("still there"), first);
+
+    let r = run(fx.ask("echo", "hello").args(["--user", " "]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+}
