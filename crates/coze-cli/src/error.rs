@@ -141,6 +141,8 @@ pub fn report(err: &anyhow::Error, style: Style, w: &mut dyn Write) -> io::Resul
             logids.extend(cli.logid.clone());
             hints.extend(cli.hint.clone());
         }
+        // Messages often carry server text; keep escape sequences out of the terminal.
+        let line = crate::output::clean(&line);
         if first {
             writeln!(w, "{} {line}", style.error("error:"))?;
             first = false;
@@ -153,9 +155,11 @@ pub fn report(err: &anyhow::Error, style: Style, w: &mut dyn Write) -> io::Resul
     }
     logids.dedup();
     for logid in logids {
+        let logid = crate::output::clean(&logid);
         writeln!(w, "{} {logid}", style.bold("logid:"))?;
     }
     for hint in hints {
+        let hint = crate::output::clean(&hint);
         writeln!(w, "{} {hint}", style.hint("hint:"))?;
     }
     Ok(())

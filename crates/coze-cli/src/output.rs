@@ -118,6 +118,20 @@ impl Output {
         out.flush()
     }
 
+    /// Text from the server (an answer) on stdout as it arrives. On a terminal, control
+    /// characters other than newline and tab are dropped, so a bot cannot move the cursor or
+    /// retitle the window; piped output stays byte for byte.
+    ///
+    /// # Errors
+    /// Fails when stdout is closed.
+    pub fn answer(&self, text: &str) -> io::Result<()> {
+        if io::stdout().is_terminal() {
+            self.write(&clean(text))
+        } else {
+            self.write(text)
+        }
+    }
+
     /// One line of data on stdout.
     ///
     /// # Errors
@@ -259,6 +273,17 @@ fn is_wide(c: char) -> bool {
         | 0xFFE0..=0xFFE6 | 0x1F300..=0x1F64F | 0x1F900..=0x1F9FF | 0x20000..=0x3FFFD)
 }
 
+/// `text` without control characters other than newline and tab: server text shown on a
+/// terminal must not carry escape sequences.
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if text.chars().any(bad) {
+        text.chars().filter(|c| !bad(*c)).collect::<String>().into()
+    } else {
+        text.into()
+    }
+}
+
 /// A Unix timestamp as `YYYY-MM-DD HH:MM` (UTC); empty when unknown.
 pub fn format_time(ts: Option<i64>) -> String {
     let Some(ts) = ts.filter(|t| *t > 0) else {
@@ -317,6 +342,12 @@ mod tests {
         let short = one_line(&long);
         assert_eq!(short.chars().count(), 60);
         assert!(short.ends_with('…'));
+    }
+
+    #[test]
+    fn clean_drops_escape_sequences_but_keeps_newlines() {
+        assert_eq!(clean("a\x1b]0;pwned\x07b\n\tc"), "a]0;pwnedb\n\tc");
+        assert!(matches!(clean("plain\n"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use coze_sdk::{Chat, ToolCall, ToolCallType, ToolOutput};
 use super::input::{Input, LineReader};
 use super::turn::tool_outputs;
 use crate::error::CliError;
-use crate::output::Output;
+use crate::output::{Output, clean};
 
 /// Where tool outputs come from.
 #[derive(Debug)]
@@ -38,7 +38,11 @@ impl ToolAnswers<'_> {
         }
         let mut answers = Vec::with_capacity(calls.len());
         for call in calls {
-            out.note(&format!("{} {}", out.err_style().warn("⚙"), describe(call)));
+            out.note(&format!(
+                "{} {}",
+                out.err_style().warn("⚙"),
+                clean(&describe(call))
+            ));
             let answer = match self {
                 ToolAnswers::Prompt(reader) => {
                     let prompt = format!("{} › ", label(call));

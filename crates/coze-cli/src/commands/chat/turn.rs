@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use super::tools::ToolAnswers;
 use crate::error::{CliError, code_hint};
-use crate::output::{Output, Spinner};
+use crate::output::{Output, Spinner, clean};
 
 /// Who we talk to, as whom.
 #[derive(Debug, Clone)]
@@ -272,7 +272,7 @@ impl<'a> TurnView<'a> {
         if !message.reasoning_content.is_empty() && !self.out.json() {
             self.spinner = None;
             self.reasoning = true;
-            eprint_dim(self.out, &message.reasoning_content);
+            eprint_dim(self.out, &clean(&message.reasoning_content));
         }
         if !message.content.is_empty() {
             self.streamed.insert(message.id.clone());
@@ -297,8 +297,8 @@ impl<'a> TurnView<'a> {
                 if let Some(call) = self.pending_call.take() {
                     self.spinner = None;
                     self.end_line();
-                    self.out
-                        .dim(&format!("⚙ {}", describe_function_call(&call)));
+                    let call = describe_function_call(&call);
+                    self.out.dim(&format!("⚙ {}", clean(&call)));
                 }
             }
             _ => {}
@@ -316,7 +316,7 @@ impl<'a> TurnView<'a> {
             self.reasoning = false;
             eprint_dim(self.out, "\n");
         }
-        self.out.write(text)?;
+        self.out.answer(text)?;
         self.at_line_start = text.ends_with('\n');
         Ok(())
     }
@@ -403,7 +403,7 @@ pub fn print_summary(summary: &Summary, out: &Output, show_conversation: bool) {
         out.dim(&parts.join(" · "));
     }
     for follow_up in &summary.follow_ups {
-        out.dim(&format!("  › {follow_up}"));
+        out.dim(&format!("  › {}", clean(follow_up)));
     }
 }
 
