@@ -16,6 +16,7 @@ source "$ROOT/scripts/lib.sh"
 
 need cargo "install Rust from https://rustup.rs"
 need python3 "install Python 3.9 or newer"
+echo "$(cargo --version), $(python3 --version)" >&2
 
 LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/coze-rs-test.XXXXXX")"
 trap 'rm -rf "$LOG_DIR"' EXIT
