@@ -55,8 +55,8 @@ pub mod chat;
 pub mod chatflows;
 mod client;
 pub mod conversations;
-pub mod files;
 mod error;
+pub mod files;
 pub mod ids;
 pub mod messages;
 pub mod pagination;
@@ -65,40 +65,29 @@ mod secret;
 pub mod sse;
 mod token;
 pub mod types;
+pub mod users;
 pub mod workflows;
 pub mod workspaces;
-pub mod users;
 
+pub use bots::{API_CONNECTOR, BotsApi};
 pub use chat::{ChatApi, ChatStream, PollOptions};
+pub use chatflows::ChatflowsApi;
 pub use client::{
     CN_BASE_URL, COM_BASE_URL, Client, ClientBuilder, ENV_API_BASE, ENV_API_TOKEN, Region,
 };
 pub use conversations::ConversationsApi;
 pub use error::{ApiError, Error, OAuthError, Result};
+pub use files::FilesApi;
 pub use ids::*;
 pub use messages::MessagesApi;
 pub use pagination::{Items, Page, Pages};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use token::{BoxFuture, StaticToken, TokenSource};
-pub use types::users::User;
-pub use users::UsersApi;
-pub use bots::{API_CONNECTOR, BotsApi};
-pub use chatflows::ChatflowsApi;
-pub use files::FilesApi;
-pub use workflows::{WorkflowStream, WorkflowsApi};
-pub use workspaces::WorkspacesApi;
 pub use types::bots::{
-    Bot, BotList, BotPublishStatus, CreateBotRequest, ListBotsRequest, ModelInfo,
-    OnboardingInfo, PromptInfo, PublishedVersion, SimpleBot, UpdateBotRequest,
+    Bot, BotList, BotPublishStatus, CreateBotRequest, ListBotsRequest, ModelInfo, OnboardingInfo,
+    PromptInfo, PublishedVersion, SimpleBot, UpdateBotRequest,
 };
-pub use types::files::{File, FileUpload, MAX_UPLOAD_BYTES};
-pub use types::workflows::{
-    AsyncRun, ChatflowRequest, ExecuteStatus, InterruptData, ListWorkflowsRequest,
-    ResumeRequest, WorkflowError, WorkflowEvent, WorkflowInfo, WorkflowInterrupt,
-    WorkflowMessage, WorkflowMode, WorkflowRunHistory, WorkflowRunRequest, WorkflowRunResult,
-};
-pub use types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceRole, WorkspaceType};
 pub use types::chat::{
     Chat, ChatEvent, ChatPoll, ChatRequest, ChatStatus, FunctionCall, LastError, PublishStatus,
     RequiredAction, ToolCall, ToolCallType, ToolOutput, Usage,
@@ -106,7 +95,18 @@ pub use types::chat::{
 pub use types::conversations::{
     Conversation, ConversationList, CreateConversationRequest, ListConversationsRequest, Section,
 };
+pub use types::files::{File, FileUpload, MAX_UPLOAD_BYTES};
 pub use types::messages::{
     ContentPart, ContentType, EnterMessage, FileRef, ListMessagesRequest, Message, MessageList,
     MessageRole, MessageType, ModifyMessageRequest, SortOrder, object_string,
 };
+pub use types::users::User;
+pub use types::workflows::{
+    AsyncRun, ChatflowRequest, ExecuteStatus, InterruptData, ListWorkflowsRequest, ResumeRequest,
+    WorkflowError, WorkflowEvent, WorkflowInfo, WorkflowInterrupt, WorkflowMessage, WorkflowMode,
+    WorkflowRunHistory, WorkflowRunRequest, WorkflowRunResult,
+};
+pub use types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceRole, WorkspaceType};
+pub use users::UsersApi;
+pub use workflows::{WorkflowStream, WorkflowsApi};
+pub use workspaces::WorkspacesApi;

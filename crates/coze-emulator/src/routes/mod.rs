@@ -15,8 +15,8 @@ pub mod glif;
 pub mod messages;
 pub mod oauth;
 pub mod plugins;
-pub mod workflows;
 pub mod users;
+pub mod workflows;
 pub mod workspaces;
 
 use std::collections::HashMap;

@@ -2,11 +2,11 @@
 
 pub(crate) mod common;
 
+pub mod bots;
 pub mod chat;
 pub mod conversations;
-pub mod messages;
-pub mod bots;
 pub mod files;
+pub mod messages;
+pub mod users;
 pub mod workflows;
 pub mod workspaces;
-pub mod users;
