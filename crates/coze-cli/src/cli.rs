@@ -23,6 +23,7 @@ pub struct Cli {
 
 /// Options every command accepts. They are resolved once into `Settings`.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Coze region: `cn` (api.coze.cn) or `com` (api.coze.com) [env: COZE_REGION]
     #[arg(long, global = true, value_enum)]
