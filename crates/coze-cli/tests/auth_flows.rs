@@ -278,6 +278,19 @@ async fn jwt_login_and_renewal_signs_a_new_jwt() {
         !settings.contains("PRIVATE KEY"),
         "the key stays out of config.toml"
     );
+
+    // config.toml loses a field the renewal needs: a one-line error that names it.
+    let edited: String = settings
+        .lines()
+        .filter(|l| !l.starts_with("key_id"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(env.dir().join("config.toml"), edited).expect("write");
+    env.run(&["auth", "refresh"])
+        .await
+        .assert_code(2)
+        .assert_stderr("profile `default` has no key_id for its JWT app")
+        .assert_stderr("hint: run `coze auth login --jwt");
 }
 
 #[tokio::test(flavor = "multi_thread")]
