@@ -9,7 +9,20 @@ use std::time::Duration;
 use coze_sdk::{ChatRequest, ChatStatus, ClientBuilder, PollOptions};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(hint) = e.downcast_ref::<coze_sdk::Error>().and_then(|e| e.hint()) {
+                eprintln!("hint: {hint}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let bot_id = std::env::var("COZE_BOT_ID").map_err(|_| "set COZE_BOT_ID to your bot's id")?;
     let question = std::env::args()
         .nth(1)

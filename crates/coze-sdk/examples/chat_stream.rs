@@ -13,7 +13,20 @@ use coze_sdk::{ChatEvent, ChatRequest, ClientBuilder, MessageType};
 use futures_util::StreamExt;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(hint) = e.downcast_ref::<coze_sdk::Error>().and_then(|e| e.hint()) {
+                eprintln!("hint: {hint}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let bot_id = std::env::var("COZE_BOT_ID").map_err(|_| "set COZE_BOT_ID to your bot's id")?;
     let question = std::env::args()
         .nth(1)
@@ -29,11 +42,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 write!(out, "{}", m.content)?;
                 out.flush()?;
             }
+            Ok(ChatEvent::MessageCompleted(m)) if m.kind == MessageType::Answer => println!(),
             Ok(ChatEvent::MessageCompleted(m)) if m.kind == MessageType::FollowUp => {
                 eprintln!("  suggestion: {}", m.content);
             }
             Ok(ChatEvent::ChatCompleted(chat)) => {
-                println!();
                 if let Some(usage) = chat.usage {
                     eprintln!("tokens: {}", usage.token_count);
                 }
@@ -44,10 +57,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(_) => {}
             Err(e) => {
+                // Keep what arrived, end the line, then report.
                 println!();
-                if let Some(hint) = e.hint() {
-                    eprintln!("hint: {hint}");
-                }
                 return Err(e.into());
             }
         }
