@@ -4,7 +4,9 @@
 //! (one message id) → `conversation.message.completed` for the answer, the `verbose`
 //! `generate_answer_finish` message and each `follow_up` → `conversation.chat.completed` (with
 //! usage) → `done`. A tool call instead ends with a `function_call` message and
-//! `conversation.chat.requires_action`; a failure with `conversation.chat.failed`.
+//! `conversation.chat.requires_action`; a failure with `conversation.chat.failed`. A plugin
+//! tool the bot ran itself shows as completed `function_call` and `tool_response` messages
+//! before the answer deltas (listed by `/v3/chat/message/list`, not in the conversation).
 //!
 //! State changes happen just before the event that announces them, so a client that has
 //! seen `chat.completed` finds the chat completed on retrieve. A cancelled chat stops at the
@@ -16,7 +18,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use crate::bots::{BotReply, ChatContext, Turn};
+use crate::bots::{BotReply, ChatContext, PluginCall, Turn};
 use crate::routes::messages::{is_conversation_visible, message_json};
 use crate::sse::{EventSender, chat_frame, done_frame};
 use crate::state::{AppState, ChatRecord, ChatStatus, MessageRecord, ToolCall, Usage};
@@ -247,42 +249,27 @@ async fn drive_steps(state: &AppState, chat_id: &str, reply: BotReply, out: &mut
     };
     match reply {
         BotReply::Answer { text, follow_ups } => {
-            let mut answer = make("answer", String::new());
-            for delta in split_deltas(&text) {
-                if is_canceled(state, chat_id) {
+            answer_steps(state, &chat, &make, text, follow_ups, 0, out).await;
+        }
+        BotReply::PluginAnswer {
+            calls,
+            text,
+            follow_ups,
+        } => {
+            let mut output = 0;
+            for call in calls {
+                let content = plugin_call_content(&call);
+                output += estimate_tokens(&content);
+                if !publish_message(state, &chat, make("function_call", content), out).await {
                     return;
                 }
-                answer.content = delta;
-                out.send(chat_frame(
-                    "conversation.message.delta",
-                    &message_json(&answer),
-                ))
-                .await;
-                out.pause_between_deltas().await;
-            }
-            answer.content = text;
-            let verbose = make("verbose", verbose_finish());
-            let mut output = estimate_tokens(&answer.content);
-            let mut messages = vec![answer, verbose];
-            for follow_up in follow_ups {
-                output += estimate_tokens(&follow_up);
-                messages.push(make("follow_up", follow_up));
-            }
-            for message in messages {
-                if !publish_message(state, &chat, message, out).await {
+                output += estimate_tokens(&call.output);
+                let response = make("tool_response", call.output);
+                if !publish_message(state, &chat, response, out).await {
                     return;
                 }
             }
-            finish(
-                state,
-                chat_id,
-                ChatStatus::Completed,
-                output.max(1),
-                None,
-                Vec::new(),
-                out,
-            )
-            .await;
+            answer_steps(state, &chat, &make, text, follow_ups, output, out).await;
         }
         BotReply::ToolCalls(calls) => {
             let mut tool_calls = Vec::new();
@@ -332,6 +319,71 @@ async fn drive_steps(state: &AppState, chat_id: &str, reply: BotReply, out: &mut
             .await;
         }
     }
+}
+
+/// Streams an answer in deltas, publishes it with the `verbose` finish and the follow-ups,
+/// and completes the chat; `output` counts tokens already produced in this chat.
+async fn answer_steps(
+    state: &AppState,
+    chat: &ChatRecord,
+    make: &impl Fn(&str, String) -> MessageRecord,
+    text: String,
+    follow_ups: Vec<String>,
+    mut output: i64,
+    out: &mut Output<'_>,
+) {
+    let chat_id = chat.id.as_str();
+    let mut answer = make("answer", String::new());
+    for delta in split_deltas(&text) {
+        if is_canceled(state, chat_id) {
+            return;
+        }
+        answer.content = delta;
+        out.send(chat_frame(
+            "conversation.message.delta",
+            &message_json(&answer),
+        ))
+        .await;
+        out.pause_between_deltas().await;
+    }
+    answer.content = text;
+    let verbose = make("verbose", verbose_finish());
+    output += estimate_tokens(&answer.content);
+    let mut messages = vec![answer, verbose];
+    for follow_up in follow_ups {
+        output += estimate_tokens(&follow_up);
+        messages.push(make("follow_up", follow_up));
+    }
+    for message in messages {
+        if !publish_message(state, chat, message, out).await {
+            return;
+        }
+    }
+    finish(
+        state,
+        chat_id,
+        ChatStatus::Completed,
+        output.max(1),
+        None,
+        Vec::new(),
+        out,
+    )
+    .await;
+}
+
+/// `function_call` content of a plugin tool the bot ran itself, as Coze writes it (numeric
+/// ids when they are numbers; `plugin_type` 1 as in Coze's examples of plugin calls).
+fn plugin_call_content(call: &PluginCall) -> String {
+    let id = |s: &str| s.parse::<i64>().map_or_else(|_| json!(s), |n| json!(n));
+    json!({
+        "name": call.name,
+        "arguments": call.arguments,
+        "plugin_id": id(&call.plugin_id),
+        "api_id": id(&call.api_id),
+        "plugin_type": 1,
+        "thought": "",
+    })
+    .to_string()
 }
 
 /// `verbose` content marking the end of the answers.

@@ -143,6 +143,27 @@ pub enum BotReply {
     ToolCalls(Vec<FunctionCall>),
     /// Fail the chat (`conversation.chat.failed`, `last_error {code, msg}`).
     Fail { code: i64, msg: String },
+    /// Tools the bot already ran on the server (plugin tools, as Coze runs them), then an
+    /// answer: each call shows as a completed `function_call` and `tool_response` message
+    /// before the answer's deltas; the chat does not stop for `requires_action`.
+    PluginAnswer {
+        calls: Vec<PluginCall>,
+        text: String,
+        follow_ups: Vec<String>,
+    },
+}
+
+/// A plugin tool the bot called itself, and what it returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginCall {
+    /// The tool's name (its `operationId`).
+    pub name: String,
+    /// The arguments object sent to the tool.
+    pub arguments: Value,
+    pub plugin_id: String,
+    pub api_id: String,
+    /// The `tool_response` content: the tool's result as the model sees it.
+    pub output: String,
 }
 
 /// A function the bot wants the caller to run.

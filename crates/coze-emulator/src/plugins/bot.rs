@@ -18,7 +18,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::{ImportedTool, Plugin};
-use crate::bots::{Behavior, BotReply, ChatContext};
+use crate::bots::{Behavior, BotReply, ChatContext, PluginCall};
 use crate::state::{BotRecord, Store};
 
 /// How long the bot waits for a tool (Coze gives plugin calls a few minutes at most).
@@ -60,7 +60,19 @@ impl Behavior for PluginBot {
                         .to_owned(),
                 );
             };
-            answer(call(plugin, tool, args).await)
+            let arguments = Value::Object(args.clone());
+            let (output, text) = call(plugin, tool, args).await;
+            BotReply::PluginAnswer {
+                calls: vec![PluginCall {
+                    name: tool.operation_id.clone(),
+                    arguments,
+                    plugin_id: plugin.id.clone(),
+                    api_id: tool.api_id.clone(),
+                    output,
+                }],
+                text,
+                follow_ups: Vec::new(),
+            }
         })
     }
 }
@@ -151,15 +163,28 @@ fn http() -> &'static reqwest::Client {
     })
 }
 
-/// Calls the tool and describes the outcome in a sentence.
-async fn call(plugin: &Plugin, tool: &ImportedTool, mut args: Map<String, Value>) -> String {
+/// Calls the tool: what it returned (the `tool_response` content: the declared fields as
+/// JSON, or why the call failed) and the answer describing the outcome in a sentence.
+async fn call(plugin: &Plugin, tool: &ImportedTool, args: Map<String, Value>) -> (String, String) {
+    match request(plugin, tool, args).await {
+        Ok((kept, text)) => (Value::Object(kept).to_string(), text),
+        Err(why) => (why.clone(), why),
+    }
+}
+
+/// Sends the request; the declared response fields and the answer, or a failure sentence.
+async fn request(
+    plugin: &Plugin,
+    tool: &ImportedTool,
+    mut args: Map<String, Value>,
+) -> Result<(Map<String, Value>, String), String> {
     let op = &tool.operation_id;
     let mut path = tool.path.clone();
     for name in &tool.path_params {
         let value = match args.remove(name) {
             Some(Value::String(s)) => s,
             Some(other) => other.to_string(),
-            None => return format!("The tool {op} needs {name}, and I do not know it."),
+            None => return Err(format!("The tool {op} needs {name}, and I do not know it.")),
         };
         let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
         path = path.replace(&format!("{{{name}}}"), &encoded);
@@ -176,7 +201,7 @@ async fn call(plugin: &Plugin, tool: &ImportedTool, mut args: Map<String, Value>
     }
     let response = match request.send().await {
         Ok(r) => r,
-        Err(e) => return format!("The tool {op} could not be reached: {e}"),
+        Err(e) => return Err(format!("The tool {op} could not be reached: {e}")),
     };
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
@@ -186,10 +211,15 @@ async fn call(plugin: &Plugin, tool: &ImportedTool, mut args: Map<String, Value>
             .and_then(Value::as_str)
             .map(str::to_owned)
             .unwrap_or_else(|| body.to_string());
-        return format!("The tool {op} failed (HTTP {}): {why}", status.as_u16());
+        return Err(format!(
+            "The tool {op} failed (HTTP {}): {why}",
+            status.as_u16()
+        ));
     }
     let Value::Object(fields) = body else {
-        return format!("The tool {op} answered something that is not a JSON object.");
+        return Err(format!(
+            "The tool {op} answered something that is not a JSON object."
+        ));
     };
     // Coze keeps only the declared response fields.
     let kept: Map<String, Value> = fields
@@ -201,15 +231,17 @@ async fn call(plugin: &Plugin, tool: &ImportedTool, mut args: Map<String, Value>
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
-    if field("status") == Some("running") {
-        return format!(
+    let text = if field("status") == Some("running") {
+        format!(
             "The tool {op} is still running: {}",
             field("message").unwrap_or("poll it later")
-        );
-    }
-    match (field("image_url"), field("output")) {
-        (Some(image), _) => format!("The tool {op} returned an image: ![image]({image})"),
-        (None, Some(output)) => format!("The tool {op} returned: {output}"),
-        (None, None) => format!("The tool {op} returned: {}", Value::Object(kept)),
-    }
+        )
+    } else {
+        match (field("image_url"), field("output")) {
+            (Some(image), _) => format!("The tool {op} returned an image: ![image]({image})"),
+            (None, Some(output)) => format!("The tool {op} returned: {output}"),
+            (None, None) => format!("The tool {op} returned: {}", Value::Object(kept.clone())),
+        }
+    };
+    Ok((kept, text))
 }

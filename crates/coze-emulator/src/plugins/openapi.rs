@@ -29,6 +29,8 @@ pub struct ImportedTool {
     pub has_body: bool,
     /// Fields of the 200 response schema; everything else is dropped from answers.
     pub response_fields: Vec<String>,
+    /// The tool's id in the emulated Coze (set on import; empty from [`check_document`]).
+    pub api_id: String,
 }
 
 /// What an accepted document gives: title, server URL, tools.
@@ -250,6 +252,7 @@ fn check_operation(
         body_required,
         has_body,
         response_fields,
+        api_id: String::new(),
     })
 }
 

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::JsonBody;
 use crate::envelope::{ApiError, ok};
-use crate::plugins::{Plugin, check_document};
+use crate::plugins::{ImportedTool, Plugin, check_document};
 use crate::state::AppState;
 
 /// The plugin routes.
@@ -93,6 +93,13 @@ async fn import(State(state): State<AppState>, body: JsonBody) -> Result<Respons
         }
         None => None,
     };
+    let tools = tools
+        .into_iter()
+        .map(|tool| ImportedTool {
+            api_id: state.new_id(),
+            ..tool
+        })
+        .collect();
     let plugin = Plugin {
         id: state.new_id(),
         name,
@@ -112,7 +119,7 @@ fn describe(plugin: &Plugin) -> Value {
         "server_url": plugin.server_url,
         "auth_header": plugin.auth.as_ref().map(|(h, _)| h),
         "tools": plugin.tools.iter().map(|t| json!({
-            "name": t.operation_id, "summary": t.summary, "method": t.method, "path": t.path,
+            "name": t.operation_id, "api_id": t.api_id, "summary": t.summary, "method": t.method, "path": t.path,
         })).collect::<Vec<_>>(),
     })
 }
