@@ -5,10 +5,20 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+/// Kills the child when the test ends, also when an assertion fails first.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn emulator_json_prints_one_line_and_serves() {
     let home = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_coze"))
+    let child = Command::new(env!("CARGO_BIN_EXE_coze"))
         .args(["emulator", "--json", "--listen", "127.0.0.1:0"])
         .env("COZE_CONFIG_DIR", home.path())
         .env("NO_COLOR", "1")
@@ -18,7 +28,8 @@ fn emulator_json_prints_one_line_and_serves() {
         .stderr(Stdio::null())
         .spawn()
         .expect("coze emulator starts");
-    let stdout = child.stdout.take().expect("stdout piped");
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().expect("stdout piped");
     let mut line = String::new();
     BufReader::new(stdout)
         .read_line(&mut line)
@@ -59,8 +70,7 @@ fn emulator_json_prints_one_line_and_serves() {
         let body: Value = res.json().await.expect("JSON");
         (status, body)
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert!(status.0.is_success(), "{status:?}");
     assert_eq!(status.1["code"], 0, "{:?}", status.1);
 }
@@ -89,7 +99,7 @@ fn emulator_on_a_taken_port_is_a_usage_error() {
 fn emulator_stops_cleanly_on_sigint_and_sigterm_right_after_its_line() {
     for signal in ["-INT", "-TERM"] {
         let home = tempfile::tempdir().expect("temp dir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coze"))
+        let child = Command::new(env!("CARGO_BIN_EXE_coze"))
             .args(["emulator", "--json"])
             .env("COZE_CONFIG_DIR", home.path())
             .stdin(Stdio::null())
@@ -97,18 +107,29 @@ fn emulator_stops_cleanly_on_sigint_and_sigterm_right_after_its_line() {
             .stderr(Stdio::null())
             .spawn()
             .expect("coze emulator starts");
+        let mut child = KillOnDrop(child);
         let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout piped");
+        let stdout = child.0.stdout.take().expect("stdout piped");
         BufReader::new(stdout)
             .read_line(&mut line)
             .expect("one line");
         // Signal at once: the handler must already be installed when the line is out.
         let killed = Command::new("kill")
-            .args([signal, &child.id().to_string()])
+            .args([signal, &child.0.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(killed.success());
-        let status = child.wait().expect("coze emulator ends");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.0.try_wait().expect("try_wait") {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{signal}: still running after 10 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
         assert_eq!(status.code(), Some(0), "{signal}: {status:?}");
     }
 }
