@@ -179,3 +179,15 @@ def test_multimodal_object_string_question(coze, bots, user_id):
     assert events[-1].event == ChatEventType.CONVERSATION_CHAT_COMPLETED
     answer = only(completed_messages(events, MessageType.ANSWER), "answer")
     assert "describe this picture" in answer.content
+
+
+def test_hand_built_message_with_empty_type_counts_as_a_question(coze, bots, user_id):
+    # Message(...) without a type dumps `"type": ""` plus explicit nulls for every optional field.
+    question = Message(role=MessageRole.USER, content="typed by hand", content_type="text")
+    assert question.model_dump()["type"] == ""
+    events = list(coze.chat.stream(bot_id=bots["echo"], user_id=user_id, additional_messages=[question]))
+    assert events[-1].event == ChatEventType.CONVERSATION_CHAT_COMPLETED
+    assert "typed by hand" in only(completed_messages(events, MessageType.ANSWER), "answer").content
+    listed = coze.conversations.messages.list(conversation_id=events[-1].chat.conversation_id)
+    stored = only([m for m in listed if m.role == MessageRole.USER], "stored question")
+    assert stored.type == MessageType.QUESTION
