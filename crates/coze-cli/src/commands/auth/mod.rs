@@ -310,7 +310,10 @@ pub fn explain_api_error(settings: &Settings, err: anyhow::Error) -> anyhow::Err
     else {
         return err;
     };
-    let refused = matches!(api.code(), Some(4100 | 700_012_006)) || api.status() == Some(401);
+    // OAuth endpoint errors (a failed login or refresh) are about the app, not the region.
+    let oauth = matches!(api, coze_sdk::Error::OAuth(_));
+    let refused =
+        !oauth && (matches!(api.code(), Some(4100 | 700_012_006)) || api.status() == Some(401));
     let called = settings.base_url.as_str().trim_end_matches('/');
     if refused && stored.base_url.trim_end_matches('/') != called {
         let issued = match &stored.region {
