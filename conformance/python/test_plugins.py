@@ -93,3 +93,9 @@ def test_plugin_bot_answers_through_the_bridge_and_fake_glif(bridge, user_id):
     answer = only(completed_messages(events, MessageType.ANSWER), "answer").content
     assert "foxes in the snow" in answer, answer
     assert "roses bloom" in answer, "the fake Glif's output should reach the answer"
+
+    # As on Coze, the tool call shows as completed function_call and tool_response messages.
+    call = only(completed_messages(events, MessageType.FUNCTION_CALL), "function_call message")
+    assert json.loads(call.content)["name"] == "write_poem"
+    response = only(completed_messages(events, MessageType.TOOL_RESPONSE), "tool_response message")
+    assert "roses bloom" in response.content
