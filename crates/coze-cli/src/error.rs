@@ -182,6 +182,12 @@ fn cli_hint(err: &coze_sdk::Error) -> Option<String> {
              Coze API (what arrived before was kept)"
                 .to_string(),
         ),
+        // The CLI can publish the bot itself (issue 4).
+        _ if err.code() == Some(4015) => Some(
+            "the bot is not published to the API channel: publish it with `coze bots publish \
+             <bot id>` (or in Coze: Publish > API) and try again"
+                .to_string(),
+        ),
         _ => None,
     }
 }

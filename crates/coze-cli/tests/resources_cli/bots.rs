@@ -54,7 +54,13 @@ fn from_a_new_bot_to_a_chat() {
     let refused = fx
         .coze(&["chat", "--bot", &bot, "-m", "hello"])
         .fails(1, "code 4015");
-    assert!(refused.stderr.contains("publish"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "hint: the bot is not published to the API channel: publish it with `coze bots publish"
+        ),
+        "{}",
+        refused.stderr
+    );
 
     let publish = fx.coze(&["bots", "publish", &bot]).ok();
     assert!(publish.stdout.contains("1024"), "{}", publish.stdout);
