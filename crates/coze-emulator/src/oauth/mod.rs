@@ -169,8 +169,9 @@ pub struct OAuthStats {
 #[derive(Default)]
 pub struct OAuthStore {
     pub apps: HashMap<String, AppRecord>,
-    /// Authorize requests waiting on the consent page, by `authorize_key`.
-    pub pending: HashMap<String, Grant>,
+    /// Authorize requests waiting on the consent page, by `authorize_key`, with the time
+    /// after which the page's answer is refused.
+    pub pending: HashMap<String, CodeRecord>,
     pub codes: HashMap<String, CodeRecord>,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
     pub device_codes: HashMap<String, DeviceRecord>,
@@ -387,6 +388,29 @@ pub fn check_install(store: &Store, token: &TokenInfo, workspace_id: &str) -> Re
     )))
 }
 
+/// How long a consent page may wait for its answer (a person reads it; seconds).
+pub const PENDING_TTL: i64 = 3600;
+
+/// How long expired entries are kept before [`prune_expired`] drops them (seconds). Kept a
+/// while so that a test moving the clock back and forth still sees the same tokens.
+pub const PRUNE_GRACE: i64 = 3600;
+
+/// Drops what expired more than [`PRUNE_GRACE`] ago: OAuth-issued access tokens, codes,
+/// consent pages, refresh tokens, device codes and seen JWT ids. Called whenever something
+/// new is issued, so a long-running emulator holds only what is live. PATs stay.
+pub fn prune_expired(store: &mut Store, now: i64) {
+    let cutoff = now.saturating_sub(PRUNE_GRACE);
+    store
+        .tokens
+        .retain(|t| t.client_id.is_none() || !t.is_expired(cutoff));
+    let oauth = &mut store.oauth;
+    oauth.codes.retain(|_, c| c.expires_at > cutoff);
+    oauth.pending.retain(|_, c| c.expires_at > cutoff);
+    oauth.refresh_tokens.retain(|_, r| r.expires_at > cutoff);
+    oauth.device_codes.retain(|_, d| d.expires_at > cutoff);
+    oauth.seen_jti.retain(|_, exp| *exp > cutoff);
+}
+
 /// What to issue with [`issue_tokens`].
 #[derive(Debug, Clone)]
 pub struct Issue {
@@ -403,6 +427,7 @@ pub struct Issue {
 /// returns the bare token response.
 pub fn issue_tokens(state: &AppState, store: &mut Store, issue: Issue) -> Value {
     let now = state.now();
+    prune_expired(store, now);
     let (prefix, refresh) = match issue.kind {
         TokenKind::OAuthService => ("czs_", false),
         _ => ("czu_", true),
@@ -436,4 +461,77 @@ pub fn issue_tokens(state: &AppState, store: &mut Store, issue: Issue) -> Value 
         body["refresh_token"] = json!(refresh_token);
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Settings;
+    use std::time::Duration;
+
+    fn issue(state: &AppState, store: &mut Store, ttl_seconds: i64) -> Value {
+        let issue = Issue {
+            client_id: store.oauth.ids.pkce_client_id.clone(),
+            user_id: state.ids().user_id.clone(),
+            workspace_id: None,
+            kind: TokenKind::OAuthUser,
+            ttl_seconds,
+            scope: None,
+        };
+        issue_tokens(state, store, issue)
+    }
+
+    #[test]
+    fn issuing_drops_long_expired_oauth_state_but_keeps_the_pat() {
+        let settings = Settings {
+            token_ttl: Duration::from_secs(900),
+            chat_auto_complete_after: Duration::from_secs(1),
+            delta_delay: Duration::ZERO,
+            max_upload_bytes: 1024,
+            slow_workflow: Duration::from_secs(1),
+        };
+        let state = AppState::new("pat_keep", None, settings);
+        let old = {
+            let mut store = state.store();
+            store
+                .oauth
+                .seen_jti
+                .insert("old-jti".into(), state.now() + 1);
+            issue(&state, &mut store, 1)
+        };
+        let old_token = old["access_token"].as_str().unwrap_or_default().to_string();
+        let old_refresh = old["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(state.store().tokens.get(&old_token).is_some());
+
+        // Within the grace period nothing goes.
+        state.skew_clock(PRUNE_GRACE - 10);
+        issue(&state, &mut state.store(), 900);
+        assert!(state.store().tokens.get(&old_token).is_some());
+        assert!(
+            state
+                .store()
+                .oauth
+                .refresh_tokens
+                .contains_key(&old_refresh)
+        );
+
+        // Past the refresh token's 30 days and the grace, everything old goes.
+        state.skew_clock(31 * 24 * 3600 + PRUNE_GRACE);
+        let fresh = issue(&state, &mut state.store(), 900);
+        let store = state.store();
+        assert!(store.tokens.get(&old_token).is_none(), "expired token kept");
+        assert!(!store.oauth.refresh_tokens.contains_key(&old_refresh));
+        assert!(!store.oauth.seen_jti.contains_key("old-jti"));
+        assert!(store.tokens.get("pat_keep").is_some(), "the PAT must stay");
+        let fresh_token = fresh["access_token"].as_str().unwrap_or_default();
+        assert!(store.tokens.get(fresh_token).is_some());
+        assert_eq!(
+            store.tokens.len(),
+            2,
+            "only the PAT and the fresh token remain"
+        );
+    }
 }

@@ -221,6 +221,7 @@ fn start_authorize(state: &AppState, params: &Params, workspace_id: Option<Strin
         workspace_id,
         user_id,
     };
+    crate::oauth::prune_expired(&mut store, state.now());
     match store.oauth.consent {
         ConsentMode::Approve => finish_consent(state, &mut store, grant, true),
         ConsentMode::Deny => finish_consent(state, &mut store, grant, false),
@@ -230,7 +231,11 @@ fn start_authorize(state: &AppState, params: &Params, workspace_id: Option<Strin
                 Some(ws) => format!("the team workspace {ws}"),
                 None => "your account".to_string(),
             };
-            store.oauth.pending.insert(key.clone(), grant);
+            let expires_at = state.now() + crate::oauth::PENDING_TTL;
+            store
+                .oauth
+                .pending
+                .insert(key.clone(), CodeRecord { grant, expires_at });
             let form = |decision: &str, label: &str| {
                 format!(
                     "<form method=\"post\" action=\"/_emulator/oauth/consent\" style=\"display:inline\">\
@@ -284,12 +289,22 @@ struct ConsentForm {
 
 async fn consent(State(state): State<AppState>, Form(form): Form<ConsentForm>) -> Response {
     let mut store = state.store();
-    let Some(grant) = store.oauth.pending.remove(&form.authorize_key) else {
+    let Some(pending) = store
+        .oauth
+        .pending
+        .remove(&form.authorize_key)
+        .filter(|p| p.expires_at > state.now())
+    else {
         return error_page(
-            "this authorization request is unknown or was already answered; start the login again",
+            "this authorization request is unknown, expired or was already answered; start the login again",
         );
     };
-    finish_consent(&state, &mut store, grant, form.decision == "approve")
+    finish_consent(
+        &state,
+        &mut store,
+        pending.grant,
+        form.decision == "approve",
+    )
 }
 
 // ---------------------------------------------------------------- token
@@ -681,6 +696,7 @@ fn issue_device_code(
         ConsentMode::Approve => DeviceStatus::Approved,
         ConsentMode::Deny => DeviceStatus::Denied,
     };
+    crate::oauth::prune_expired(&mut store, state.now());
     let device_code = random_hex(20);
     let user_code = user_code();
     store.oauth.device_codes.insert(
