@@ -76,6 +76,29 @@ async fn errors_carry_both_field_conventions() {
 }
 
 #[tokio::test]
+async fn a_body_that_is_not_json_gets_an_oauth_error_not_an_envelope() {
+    let env = Env::start().await;
+    for path in [
+        "/api/permission/oauth2/token",
+        "/api/permission/oauth2/device/code",
+    ] {
+        let resp = env
+            .http
+            .post(format!("{}{path}", env.base()))
+            .header("Content-Type", "application/json")
+            .body("grant_type=authorization_code")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status().as_u16(), 400, "{path}");
+        let body: Value = resp.json().await.expect("json body");
+        assert_eq!(body["error_code"], "invalid_request", "{path}: {body}");
+        assert_eq!(body["error"], "invalid_request", "{path}: {body}");
+        assert!(body.get("code").is_none(), "{path}: envelope {body}");
+    }
+}
+
+#[tokio::test]
 async fn device_polling_too_fast_gets_slow_down_and_the_page_approves() {
     let env = Env::start().await;
     env.switch("/_emulator/oauth/settings", json!({"device_interval": 1}))

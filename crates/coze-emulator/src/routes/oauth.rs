@@ -97,6 +97,14 @@ fn bad(code: &str, message: impl Into<String>) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, code, message)
 }
 
+/// OAuth endpoints answer even an unreadable body in the OAuth error shape, not the envelope.
+fn not_json() -> Response {
+    bad(
+        "invalid_request",
+        "invalid request: the body is not a JSON object",
+    )
+}
+
 fn invalid_client(message: impl Into<String>) -> Response {
     oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", message)
 }
@@ -322,7 +330,11 @@ struct TokenBody {
     scope: Option<Value>,
 }
 
-async fn token(State(state): State<AppState>, headers: HeaderMap, body: JsonBody) -> Response {
+async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
     token_grant(&state, &headers, body, None)
 }
 
@@ -330,7 +342,7 @@ async fn token_for_account(
     State(state): State<AppState>,
     Path(account_id): Path<String>,
     headers: HeaderMap,
-    body: JsonBody,
+    body: Result<JsonBody, ApiError>,
 ) -> Response {
     token_grant(&state, &headers, body, Some(account_id))
 }
@@ -338,9 +350,12 @@ async fn token_for_account(
 fn token_grant(
     state: &AppState,
     headers: &HeaderMap,
-    body: JsonBody,
+    body: Result<JsonBody, ApiError>,
     account: Option<String>,
 ) -> Response {
+    let Ok(body) = body else {
+        return not_json();
+    };
     let Ok(body) = serde_json::from_value::<TokenBody>(body.0) else {
         return bad(
             "invalid_request",
@@ -642,7 +657,7 @@ fn jwt_grant(
 async fn device_code(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: JsonBody,
+    body: Result<JsonBody, ApiError>,
 ) -> Response {
     issue_device_code(&state, &headers, body, None)
 }
@@ -651,7 +666,7 @@ async fn device_code_in(
     State(state): State<AppState>,
     Path(workspace_id): Path<String>,
     headers: HeaderMap,
-    body: JsonBody,
+    body: Result<JsonBody, ApiError>,
 ) -> Response {
     issue_device_code(&state, &headers, body, Some(workspace_id))
 }
@@ -669,9 +684,12 @@ fn user_code() -> String {
 fn issue_device_code(
     state: &AppState,
     headers: &HeaderMap,
-    body: JsonBody,
+    body: Result<JsonBody, ApiError>,
     workspace_id: Option<String>,
 ) -> Response {
+    let Ok(body) = body else {
+        return not_json();
+    };
     let body: TokenBody = serde_json::from_value(body.0).unwrap_or_default();
     let mut store = state.store();
     let client_id = match client(&store, &body, None, &[AppKind::Device]) {
