@@ -56,8 +56,9 @@ impl Endpoints {
     pub fn authorize(&self, workspace_id: Option<&str>) -> String {
         match workspace_id {
             Some(ws) => format!(
-                "{}/api/permission/oauth2/workspace_id/{ws}/authorize",
-                self.www_base
+                "{}/api/permission/oauth2/workspace_id/{}/authorize",
+                self.www_base,
+                segment(ws)
             ),
             None => format!("{}/api/permission/oauth2/authorize", self.www_base),
         }
@@ -66,7 +67,11 @@ impl Endpoints {
     /// `POST {api}/api/permission/oauth2/token` (or the account-scoped form for JWT apps).
     pub fn token(&self, account_id: Option<&str>) -> String {
         match account_id {
-            Some(id) => format!("{}/api/permission/oauth2/account/{id}/token", self.api_base),
+            Some(id) => format!(
+                "{}/api/permission/oauth2/account/{}/token",
+                self.api_base,
+                segment(id)
+            ),
             None => format!("{}/api/permission/oauth2/token", self.api_base),
         }
     }
@@ -75,8 +80,9 @@ impl Endpoints {
     pub fn device_code(&self, workspace_id: Option<&str>) -> String {
         match workspace_id {
             Some(ws) => format!(
-                "{}/api/permission/oauth2/workspace_id/{ws}/device/code",
-                self.api_base
+                "{}/api/permission/oauth2/workspace_id/{}/device/code",
+                self.api_base,
+                segment(ws)
             ),
             None => format!("{}/api/permission/oauth2/device/code", self.api_base),
         }
@@ -99,6 +105,20 @@ impl Endpoints {
             None => host.to_string(),
         })
     }
+}
+
+/// An id as one path segment: anything but RFC 3986 unreserved characters is
+/// percent-encoded, so a pasted id with `/`, `?` or spaces cannot reach another endpoint.
+fn segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -148,5 +168,22 @@ mod tests {
             Some("api.coze.com")
         );
         assert!(Endpoints::new("not a url").audience().is_err());
+    }
+
+    #[test]
+    fn ids_cannot_escape_their_path_segment() {
+        let e = Endpoints::new("http://127.0.0.1:4321");
+        assert_eq!(
+            e.device_code(Some("../../token?x=1")),
+            "http://127.0.0.1:4321/api/permission/oauth2/workspace_id/..%2F..%2Ftoken%3Fx%3D1/device/code"
+        );
+        assert_eq!(
+            e.authorize(Some("7 8")),
+            "http://127.0.0.1:4321/api/permission/oauth2/workspace_id/7%208/authorize"
+        );
+        assert_eq!(
+            e.token(Some("a/b")),
+            "http://127.0.0.1:4321/api/permission/oauth2/account/a%2Fb/token"
+        );
     }
 }
