@@ -84,8 +84,9 @@ impl WorkflowsApi<'_> {
             .envelope(Envelope::Whole);
         let run: AsyncRun = self.client.send(api).await?;
         if run.execute_id.is_empty() {
-            return Err(Error::InvalidRequest(
-                "Coze accepted the async run but sent no execute_id".into(),
+            return Err(shape_error(
+                "/v1/workflow/run",
+                "the async run's answer has no execute_id",
             ));
         }
         Ok(run)
@@ -106,10 +107,12 @@ impl WorkflowsApi<'_> {
             path_segment(workflow_id.as_str()),
             path_segment(execute_id.as_str())
         );
-        let records: Vec<WorkflowRunHistory> = self.client.send(ApiRequest::get(path)).await?;
-        records.into_iter().next().ok_or_else(|| {
-            Error::InvalidRequest(format!("Coze returned no record for run {execute_id}"))
-        })
+        let records: Vec<WorkflowRunHistory> =
+            self.client.send(ApiRequest::get(path.as_str())).await?;
+        records
+            .into_iter()
+            .next()
+            .ok_or_else(|| shape_error(&path, "the run history is an empty list"))
     }
 
     /// Polls the run history every `interval` until the run settles (success, failure, or
@@ -195,6 +198,15 @@ impl WorkflowsApi<'_> {
         let path = format!("/v1/workflows/{}", path_segment(workflow_id.as_str()));
         let detail: WorkflowDetail = self.client.send(ApiRequest::get(path)).await?;
         Ok(detail.workflow_detail)
+    }
+}
+
+/// A success body without the data it must carry.
+fn shape_error(path: &str, what: &str) -> Error {
+    Error::Decode {
+        path: path.to_owned(),
+        logid: None,
+        source: serde::de::Error::custom(what),
     }
 }
 
