@@ -406,3 +406,81 @@ async fn full_chain_coze_bot_to_bridge_to_glif() {
     );
     assert_eq!(emu.state().store().plugins.glif_runs, 2);
 }
+
+/// Collects formatted log lines (the test's subscriber writes here).
+#[derive(Clone, Default)]
+struct LogBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// One thread: the subscriber set for this test sees the server's tasks too.
+#[tokio::test(flavor = "current_thread")]
+async fn every_request_is_logged_with_glif_id_duration_and_outcome_and_no_token() {
+    let logs = LogBuf::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let emu = Emulator::start().await.unwrap();
+    let base = serve(&emu).await;
+    assert_eq!(
+        call(&base, "/tools/poem", AUTH, r#"{"topic": "owls"}"#)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(call(&base, "/tools/poem", AUTH, "{}").await.0, 400);
+    assert_eq!(
+        call(&base, "/tools/slow", AUTH, r#"{"prompt": "x"}"#)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        call(&base, "/tools/poem", Some("Bearer wrong"), "{}")
+            .await
+            .0,
+        401
+    );
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let requests: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("bridge request"))
+        .collect();
+    assert_eq!(requests.len(), 4, "{text}");
+    let expect = [
+        (
+            "status=200",
+            "outcome=\"succeeded\"",
+            "glif_id=\"glif-text\"",
+        ),
+        (
+            "status=400",
+            "outcome=\"bad_request\"",
+            "glif_id=\"glif-text\"",
+        ),
+        ("status=200", "outcome=\"running\"", "glif_id=\"glif-slow\""),
+        ("status=401", "outcome=\"unauthorized\"", "glif_id=\"-\""),
+    ];
+    for (line, (status, outcome, glif)) in requests.iter().zip(expect) {
+        for needle in [status, outcome, glif, "duration_ms="] {
+            assert!(line.contains(needle), "{needle} missing: {line}");
+        }
+    }
+    assert!(!text.contains(SERVICE_TOKEN), "{text}");
+    let glif_token = emu.info()["glif"]["token"].as_str().unwrap().to_owned();
+    assert!(!text.contains(&glif_token), "{text}");
+}

@@ -1,6 +1,6 @@
 //! The bridge's request handlers.
 
-use super::reply::{Failure, ToolReply};
+use super::reply::{Failure, Logged, ToolReply};
 use super::runs::{self, RunHandle, RunState};
 use super::{BridgeState, POLL_OPERATION, RUN_GLIF_TOOL, Tool};
 use crate::glif::{Inputs, RunRequest};
@@ -26,6 +26,34 @@ pub(crate) async fn openapi_yaml(State(state): State<BridgeState>) -> Response {
         .into_response()
 }
 
+/// The path the caller used (nested routers see a stripped one).
+fn caller_path(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| request.uri().path().to_owned(), |u| u.path().to_owned())
+}
+
+/// Logs every tool and poll request once it is answered: path, glif id, status, duration
+/// and outcome (never a header, so no token).
+pub(crate) async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = caller_path(&request);
+    let response = next.run(request).await;
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let logged = response.extensions().get::<Logged>();
+    let glif_id = logged.and_then(|l| l.glif_id.as_deref()).unwrap_or("-");
+    let outcome = logged.map_or("-", |l| l.outcome);
+    let status = response.status().as_u16();
+    if response.status().is_success() {
+        tracing::info!(%method, %path, glif_id, status, duration_ms, outcome, "bridge request");
+    } else {
+        tracing::warn!(%method, %path, glif_id, status, duration_ms, outcome, "bridge request");
+    }
+    response
+}
+
 /// Refuses (401) any request without the exact service token, before anything runs.
 pub(crate) async fn require_service_token(
     State(state): State<BridgeState>,
@@ -39,11 +67,7 @@ pub(crate) async fn require_service_token(
         .map(|v| v.as_bytes())
         .unwrap_or_default();
     if !constant_time_eq(given, inner.expected_auth.expose().as_bytes()) {
-        // Nested routers see a stripped path; log the one the caller used.
-        let path = request
-            .extensions()
-            .get::<axum::extract::OriginalUri>()
-            .map_or_else(|| request.uri().path().to_owned(), |u| u.path().to_owned());
+        let path = caller_path(&request);
         tracing::warn!(
             %path,
             header = %inner.auth_header,
@@ -131,7 +155,9 @@ fn reply_for(
     handle: &RunHandle,
     outcome: Result<crate::glif::RunOutput, Failure>,
 ) -> Result<ToolReply, Failure> {
-    outcome.map(|out| ToolReply::succeeded(&handle.id, &out))
+    outcome
+        .map(|out| ToolReply::succeeded(&handle.id, &out))
+        .map_err(|f| f.for_glif(&handle.glif_id))
 }
 
 /// Starts the run in its own task, so it finishes (and can be polled) even when the caller
@@ -216,7 +242,8 @@ fn build_request(
             format!("no tool {tool:?}; the OpenAPI document lists the tools"),
         )
     })?;
-    Ok((tool_request(spec, map)?, spec.sync_timeout))
+    let request = tool_request(spec, map).map_err(|f| f.for_glif(&spec.glif_id))?;
+    Ok((request, spec.sync_timeout))
 }
 
 fn tool_request(spec: &Tool, mut map: Map<String, Value>) -> Result<RunRequest, Failure> {

@@ -302,7 +302,8 @@ pub fn router(state: BridgeState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             handlers::require_service_token,
-        ));
+        ))
+        .route_layer(axum::middleware::from_fn(handlers::log_request));
     let open = Router::new()
         .route("/openapi.json", get(handlers::openapi_json))
         .route("/openapi.yaml", get(handlers::openapi_yaml));

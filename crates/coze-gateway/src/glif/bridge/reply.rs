@@ -63,9 +63,22 @@ impl ToolReply {
     }
 }
 
+/// What the request log reads from a response: the glif it ran and how it ended.
+#[derive(Debug, Clone)]
+pub(crate) struct Logged {
+    pub glif_id: Option<String>,
+    pub outcome: &'static str,
+}
+
 impl IntoResponse for ToolReply {
     fn into_response(self) -> Response {
-        (StatusCode::OK, Json(self)).into_response()
+        let logged = Logged {
+            glif_id: Some(self.glif_id.clone()),
+            outcome: self.status,
+        };
+        let mut response = (StatusCode::OK, Json(self)).into_response();
+        response.extensions_mut().insert(logged);
+        response
     }
 }
 
@@ -76,6 +89,8 @@ pub(crate) struct Failure {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// The glif concerned, when known (for the request log only).
+    pub glif_id: Option<String>,
 }
 
 impl Failure {
@@ -84,6 +99,15 @@ impl Failure {
             status,
             code,
             message: message.into(),
+            glif_id: None,
+        }
+    }
+
+    /// Names the glif concerned in the request log.
+    pub fn for_glif(self, glif_id: &str) -> Self {
+        Self {
+            glif_id: Some(glif_id.to_owned()),
+            ..self
         }
     }
 
@@ -110,6 +134,12 @@ impl Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let body = json!({"status": "failed", "error": self.code, "message": self.message});
-        (self.status, Json(body)).into_response()
+        let logged = Logged {
+            glif_id: self.glif_id,
+            outcome: self.code,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        response.extensions_mut().insert(logged);
+        response
     }
 }
