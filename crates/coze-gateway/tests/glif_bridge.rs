@@ -315,6 +315,16 @@ async fn a_tool_naming_a_missing_input_is_refused_at_start_with_the_real_names()
     cfg.tools = vec![tool("x", "no-such-glif", None)];
     let err = prepare(cfg).await.unwrap_err();
     assert!(matches!(err, BridgeError::Glif { .. }), "{err:?}");
+
+    // Blank texts would give a document Coze's import refuses (summary, info).
+    let mut cfg = bridge_config(&emu, "https://bridge.example.com");
+    cfg.tools[0].description = " ".into();
+    let err = prepare(cfg).await.unwrap_err().to_string();
+    assert!(err.contains("\"poem\" has an empty description"), "{err}");
+    let mut cfg = bridge_config(&emu, "https://bridge.example.com");
+    cfg.description = String::new();
+    let err = prepare(cfg).await.unwrap_err().to_string();
+    assert!(err.contains("title and description"), "{err}");
 }
 
 /// A streamed chat with the emulator's plugin bot, as raw SSE text.

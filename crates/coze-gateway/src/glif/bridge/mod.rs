@@ -169,12 +169,24 @@ impl BridgeState {
         } else {
             token
         };
+        if config.title.trim().is_empty() || config.description.trim().is_empty() {
+            return Err(cfg_err(
+                "title and description must not be empty: Coze's import requires both".to_owned(),
+            ));
+        }
         let sync_timeout = Duration::from_secs(config.sync_timeout_secs.max(1));
         let mut tools: Vec<Tool> = Vec::new();
         for tc in &config.tools {
             check_tool_name(&tc.name, config.run_glif_tool)?;
             if tools.iter().any(|t| t.name == tc.name) {
                 return Err(cfg_err(format!("tool name {:?} is used twice", tc.name)));
+            }
+            if tc.description.trim().is_empty() {
+                // It becomes the operation's summary, which Coze's import requires.
+                return Err(cfg_err(format!(
+                    "tool {:?} has an empty description; Coze needs one to import the tool",
+                    tc.name
+                )));
             }
             if tc.glif_id.trim().is_empty() {
                 return Err(cfg_err(format!("tool {:?} has an empty glif_id", tc.name)));
