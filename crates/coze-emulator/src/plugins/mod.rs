@@ -13,7 +13,11 @@ use serde_json::{Value, json};
 pub use openapi::{ImportedTool, check_document};
 
 /// An imported plugin.
-#[derive(Debug, Clone)]
+///
+/// # Security
+///
+/// `Debug` leaves out the service-token value (it is the user's real bridge token).
+#[derive(Clone)]
 pub struct Plugin {
     pub id: String,
     /// `info.title`.
@@ -23,6 +27,18 @@ pub struct Plugin {
     /// The service-token header Coze adds to every call, and its value (sent verbatim).
     pub auth: Option<(String, String)>,
     pub tools: Vec<ImportedTool>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("server_url", &self.server_url)
+            .field("auth", &self.auth.as_ref().map(|(h, _)| (h, "[redacted]")))
+            .field("tools", &self.tools)
+            .finish()
+    }
 }
 
 /// The plugins' and the fake Glif's state (a field of `Store`).
@@ -59,4 +75,23 @@ pub fn info(base_url: &str, state: &crate::state::AppState) -> Value {
         "token": token,
         "glifs": crate::routes::glif::CATALOG.iter().map(|g| g.id).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_service_token() {
+        let plugin = Plugin {
+            id: "1".into(),
+            name: "p".into(),
+            server_url: "http://127.0.0.1:9".into(),
+            auth: Some(("Authorization".into(), "Bearer s3cr3t-value".into())),
+            tools: Vec::new(),
+        };
+        let text = format!("{plugin:?}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains("Authorization"), "{text}");
+    }
 }
