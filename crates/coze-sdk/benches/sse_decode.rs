@@ -48,8 +48,8 @@ fn decode(bytes: &[u8]) -> usize {
     let mut n = 0;
     for chunk in bytes.chunks(CHUNK) {
         decoder.push(chunk);
-        while let Ok(Some(ev)) = decoder.next_event() {
-            if let Ok(ChatEvent::MessageDelta(m)) = ChatEvent::parse(&ev.event, &ev.data) {
+        while let Ok(Some(ev)) = decoder.next_event_ref() {
+            if let Ok(ChatEvent::MessageDelta(m)) = ChatEvent::parse(ev.event, ev.data) {
                 n += m.content.len();
             }
         }
@@ -73,7 +73,7 @@ fn bench(c: &mut Criterion) {
             let mut n = 0;
             for chunk in black_box(&bytes).chunks(CHUNK) {
                 decoder.push(chunk);
-                while let Ok(Some(ev)) = decoder.next_event() {
+                while let Ok(Some(ev)) = decoder.next_event_ref() {
                     n += ev.data.len();
                 }
             }

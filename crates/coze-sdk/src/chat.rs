@@ -318,28 +318,28 @@ impl Stream for ChatStream {
         if this.ended {
             return Poll::Ready(None);
         }
-        let item = match Pin::new(&mut this.inner).poll_next(cx) {
+        let item = match this
+            .inner
+            .poll_map(cx, |ev| ChatEvent::parse(ev.event, ev.data))
+        {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(item) => item,
         };
         let out = match item {
-            Some(Ok(sse)) => match ChatEvent::parse(&sse.event, &sse.data) {
-                Ok(ev) => {
-                    if matches!(ev, ChatEvent::Done { .. }) {
-                        this.ended = true;
-                    }
-                    if ev.is_terminal() {
-                        this.finished = true;
-                    }
-                    Ok(ev)
+            Some(Ok(ev)) => {
+                if matches!(ev, ChatEvent::Done { .. }) {
+                    this.ended = true;
                 }
-                Err(Error::StreamEvent { code, msg, .. }) => Err(Error::StreamEvent {
-                    code,
-                    msg,
-                    logid: this.inner.logid().map(str::to_owned),
-                }),
-                Err(e) => Err(e),
-            },
+                if ev.is_terminal() {
+                    this.finished = true;
+                }
+                Ok(ev)
+            }
+            Some(Err(Error::StreamEvent { code, msg, .. })) => Err(Error::StreamEvent {
+                code,
+                msg,
+                logid: this.inner.logid().map(str::to_owned),
+            }),
             // A chat that already finished lost nothing when the connection closed.
             Some(Err(Error::StreamCut { .. })) | None if this.finished => {
                 this.ended = true;

@@ -68,43 +68,103 @@ impl From<SseError> for Error {
     }
 }
 
-/// The event being assembled from its lines.
+/// A decoded event borrowing the decoder's buffers: valid until the decoder is used again.
+/// Decoding through it allocates nothing per event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SseEventRef<'a> {
+    /// The `event:` field; `message` when the event had none.
+    pub event: &'a str,
+    /// The `data:` lines joined with `\n`.
+    pub data: &'a str,
+    /// The `id:` field of this event, if it had one.
+    pub id: Option<&'a str>,
+}
+
+impl SseEventRef<'_> {
+    /// An owned copy.
+    pub fn to_event(&self) -> SseEvent {
+        SseEvent {
+            event: self.event.to_owned(),
+            data: self.data.to_owned(),
+            id: self.id.map(str::to_owned),
+        }
+    }
+}
+
+/// The event being assembled from its lines. Its buffers are reused from event to event.
 #[derive(Debug, Default)]
 struct Pending {
-    event: Option<String>,
+    event: String,
+    has_event: bool,
     data: String,
     has_data: bool,
-    id: Option<String>,
+    id: String,
+    has_id: bool,
     size: usize,
+    /// A complete event sits in the buffers and is handed out until the next scan.
+    ready: bool,
 }
 
 impl Pending {
-    fn take(&mut self) -> Option<SseEvent> {
-        let has_data = std::mem::replace(&mut self.has_data, false);
-        let event = self.event.take();
-        let id = self.id.take();
+    fn reset(&mut self) {
+        self.event.clear();
+        self.data.clear();
+        self.id.clear();
+        self.has_event = false;
+        self.has_data = false;
+        self.has_id = false;
         self.size = 0;
-        if !has_data {
-            self.data.clear();
-            return None;
-        }
-        Some(SseEvent {
-            event: event.unwrap_or_else(|| "message".to_owned()),
-            data: std::mem::take(&mut self.data),
-            id,
-        })
+        self.ready = false;
     }
 
-    fn line(&mut self, line: &[u8], limit: usize) -> Result<Option<SseEvent>, SseError> {
+    /// Ends the event at a blank line; true when it is dispatched (it has data).
+    fn dispatch(&mut self) -> bool {
+        if self.has_data {
+            self.ready = true;
+        } else {
+            self.reset();
+        }
+        self.ready
+    }
+
+    fn as_ref(&self) -> SseEventRef<'_> {
+        SseEventRef {
+            event: if self.has_event {
+                &self.event
+            } else {
+                "message"
+            },
+            data: &self.data,
+            id: self.has_id.then_some(self.id.as_str()),
+        }
+    }
+
+    fn take(&mut self) -> SseEvent {
+        let event = if self.has_event {
+            std::mem::take(&mut self.event)
+        } else {
+            "message".to_owned()
+        };
+        let ev = SseEvent {
+            event,
+            data: std::mem::take(&mut self.data),
+            id: self.has_id.then(|| std::mem::take(&mut self.id)),
+        };
+        self.reset();
+        ev
+    }
+
+    /// Processes one line; true when it completed an event.
+    fn line(&mut self, line: &[u8], limit: usize) -> Result<bool, SseError> {
         if line.is_empty() {
-            return Ok(self.take());
+            return Ok(self.dispatch());
         }
         self.size += line.len() + 1;
         if self.size > limit {
             return Err(SseError::TooLarge { limit });
         }
         if line[0] == b':' {
-            return Ok(None);
+            return Ok(false);
         }
         let (field, value) = match memchr::memchr(b':', line) {
             Some(c) => {
@@ -121,19 +181,26 @@ impl Pending {
                 self.data.push_str(&String::from_utf8_lossy(value));
                 self.has_data = true;
             }
-            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
+            b"event" => {
+                self.event.clear();
+                self.event.push_str(&String::from_utf8_lossy(value));
+                self.has_event = true;
+            }
             b"id" if !value.contains(&0) => {
-                self.id = Some(String::from_utf8_lossy(value).into_owned());
+                self.id.clear();
+                self.id.push_str(&String::from_utf8_lossy(value));
+                self.has_id = true;
             }
             _ => {}
         }
-        Ok(None)
+        Ok(false)
     }
 }
 
 /// A sans-IO SSE decoder: [`push`](Self::push) bytes as they arrive, then call
-/// [`next_event`](Self::next_event) until it returns `Ok(None)`; at the end of the input call
-/// [`finish`](Self::finish).
+/// [`next_event`](Self::next_event) (or the allocation-free
+/// [`next_event_ref`](Self::next_event_ref)) until it returns `Ok(None)`; at the end of the
+/// input call [`finish`](Self::finish).
 #[derive(Debug)]
 pub struct SseDecoder {
     buf: Vec<u8>,
@@ -184,8 +251,26 @@ impl SseDecoder {
     ///
     /// [`SseError::TooLarge`] when an event exceeds the cap; the decoder then stays failed.
     pub fn next_event(&mut self) -> Result<Option<SseEvent>, SseError> {
+        Ok(self.advance()?.then(|| self.pending.take()))
+    }
+
+    /// Like [`next_event`](Self::next_event), but borrows the event from the decoder instead
+    /// of allocating it.
+    ///
+    /// # Errors
+    ///
+    /// As [`next_event`](Self::next_event).
+    pub fn next_event_ref(&mut self) -> Result<Option<SseEventRef<'_>>, SseError> {
+        Ok(self.advance()?.then(|| self.pending.as_ref()))
+    }
+
+    /// Scans for the next event; true when one is ready in `pending`.
+    fn advance(&mut self) -> Result<bool, SseError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
+        }
+        if self.pending.ready {
+            self.pending.reset();
         }
         let result = self.scan();
         if let Err(e) = &result {
@@ -212,15 +297,15 @@ impl SseDecoder {
             self.failed = Some(SseError::Truncated);
             return Err(SseError::Truncated);
         }
-        Ok(self.pending.take())
+        Ok(self.pending.dispatch().then(|| self.pending.take()))
     }
 
-    fn scan(&mut self) -> Result<Option<SseEvent>, SseError> {
+    fn scan(&mut self) -> Result<bool, SseError> {
         loop {
             let rest = &self.buf[self.pos..];
             if self.at_start {
                 if rest.len() < 3 && b"\xEF\xBB\xBF".starts_with(rest) {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 self.at_start = false;
                 if rest.starts_with(b"\xEF\xBB\xBF") {
@@ -230,7 +315,7 @@ impl SseDecoder {
             }
             if self.skip_lf {
                 match rest.first() {
-                    None => return Ok(None),
+                    None => return Ok(false),
                     Some(b'\n') => self.pos += 1,
                     Some(_) => {}
                 }
@@ -241,13 +326,13 @@ impl SseDecoder {
                 if self.pending.size + rest.len() > self.limit {
                     return Err(SseError::TooLarge { limit: self.limit });
                 }
-                return Ok(None);
+                return Ok(false);
             };
             self.skip_lf = rest[end] == b'\r';
             let line = &self.buf[self.pos..self.pos + end];
             self.pos += end + 1;
-            if let Some(ev) = self.pending.line(line, self.limit)? {
-                return Ok(Some(ev));
+            if self.pending.line(line, self.limit)? {
+                return Ok(true);
             }
         }
     }
@@ -297,9 +382,59 @@ impl SseStream {
         self.logid.as_deref()
     }
 
-    fn fail(&mut self, e: Error) -> Poll<Option<crate::Result<SseEvent>>> {
+    fn fail<T>(&mut self, e: Error) -> Poll<Option<crate::Result<T>>> {
         self.done = true;
         Poll::Ready(Some(Err(e)))
+    }
+}
+
+impl SseStream {
+    /// Polls for the next event and maps it with `f` while it still borrows the decoder's
+    /// buffers, so typed decoding needs no intermediate allocation.
+    pub(crate) fn poll_map<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut f: impl FnMut(SseEventRef<'_>) -> crate::Result<T>,
+    ) -> Poll<Option<crate::Result<T>>> {
+        loop {
+            if self.done {
+                return Poll::Ready(None);
+            }
+            match self.decoder.next_event_ref() {
+                Ok(Some(ev)) => return Poll::Ready(Some(f(ev))),
+                Ok(None) => {}
+                Err(e) => return self.fail(e.into()),
+            }
+            match self.body.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    self.decoder.push(&chunk);
+                    let deadline = tokio::time::Instant::now() + self.idle;
+                    self.sleep.as_mut().reset(deadline);
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    return self.fail(Error::StreamCut { source: Some(e) });
+                }
+                Poll::Ready(None) => {
+                    self.done = true;
+                    return match self.decoder.finish() {
+                        Ok(Some(ev)) => Poll::Ready(Some(f(SseEventRef {
+                            event: &ev.event,
+                            data: &ev.data,
+                            id: ev.id.as_deref(),
+                        }))),
+                        Ok(None) => Poll::Ready(None),
+                        Err(e) => Poll::Ready(Some(Err(e.into()))),
+                    };
+                }
+                Poll::Pending => {
+                    if self.sleep.as_mut().poll(cx).is_ready() {
+                        let timeout = self.idle;
+                        return self.fail(Error::StreamIdle { timeout });
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
     }
 }
 
@@ -307,42 +442,7 @@ impl Stream for SseStream {
     type Item = crate::Result<SseEvent>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if this.done {
-                return Poll::Ready(None);
-            }
-            match this.decoder.next_event() {
-                Ok(Some(ev)) => return Poll::Ready(Some(Ok(ev))),
-                Ok(None) => {}
-                Err(e) => return this.fail(e.into()),
-            }
-            match this.body.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Ok(chunk))) => {
-                    this.decoder.push(&chunk);
-                    let deadline = tokio::time::Instant::now() + this.idle;
-                    this.sleep.as_mut().reset(deadline);
-                }
-                Poll::Ready(Some(Err(e))) => {
-                    return this.fail(Error::StreamCut { source: Some(e) });
-                }
-                Poll::Ready(None) => {
-                    this.done = true;
-                    return match this.decoder.finish() {
-                        Ok(Some(ev)) => Poll::Ready(Some(Ok(ev))),
-                        Ok(None) => Poll::Ready(None),
-                        Err(e) => Poll::Ready(Some(Err(e.into()))),
-                    };
-                }
-                Poll::Pending => {
-                    if this.sleep.as_mut().poll(cx).is_ready() {
-                        let timeout = this.idle;
-                        return this.fail(Error::StreamIdle { timeout });
-                    }
-                    return Poll::Pending;
-                }
-            }
-        }
+        self.poll_map(cx, |ev| Ok(ev.to_event()))
     }
 }
 
@@ -357,6 +457,22 @@ mod tests {
             d.push(c);
             while let Some(ev) = d.next_event()? {
                 out.push(ev);
+            }
+        }
+        if let Some(ev) = d.finish()? {
+            out.push(ev);
+        }
+        Ok(out)
+    }
+
+    /// Decodes through the borrowing path (the one chat streams use).
+    fn decode_all_ref(chunks: &[&[u8]], limit: usize) -> Result<Vec<SseEvent>, SseError> {
+        let mut d = SseDecoder::new(limit);
+        let mut out = Vec::new();
+        for c in chunks {
+            d.push(c);
+            while let Some(ev) = d.next_event_ref()? {
+                out.push(ev.to_event());
             }
         }
         if let Some(ev) = d.finish()? {
@@ -523,7 +639,9 @@ mod tests {
                 chunks.push(&bytes[last..]);
                 let whole = decode_all(&[&bytes], 1 << 20).unwrap();
                 let split = decode_all(&chunks, 1 << 20).unwrap();
+                let split_ref = decode_all_ref(&chunks, 1 << 20).unwrap();
                 prop_assert_eq!(&whole, &expected(&specs));
+                prop_assert_eq!(&split_ref, &whole);
                 prop_assert_eq!(split, whole);
             }
 
