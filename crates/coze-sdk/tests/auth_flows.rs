@@ -8,7 +8,7 @@ use coze_sdk::auth::{
     Endpoints, JwtApp, JwtKey, OAuthApp, OAuthErrorKind, PkceMethod, PkceVerifier, device_login,
     needs_login, poll_device_token,
 };
-use coze_sdk::{ChatRequest, Error, Secret};
+use coze_sdk::{ChatRequest, CreateConversationRequest, Error, Secret};
 use serde_json::json;
 
 fn kind(err: &Error) -> Option<OAuthErrorKind> {
@@ -372,6 +372,12 @@ async fn team_workspace_needs_the_owner_to_install_the_app() {
         .expect_err("not installed");
     assert_eq!(err.code(), Some(4101));
     assert!(err.to_string().contains("owner must install"), "{err}");
+    let err = client
+        .conversations()
+        .create(CreateConversationRequest::new().bot_id(env.s("team_bot_id")))
+        .await
+        .expect_err("no conversation with a team bot before the install");
+    assert_eq!(err.code(), Some(4101));
 
     let install = format!("/_emulator/workspaces/{team}/install");
     env.switch(&install, json!({"client_id": env.s("pkce_client_id")}))
