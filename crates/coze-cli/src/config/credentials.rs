@@ -10,6 +10,8 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use coze_sdk::Secret;
@@ -19,6 +21,7 @@ use serde_json::Value;
 use super::ConfigError;
 use super::fsutil;
 use super::lock::CredentialsLock;
+use super::secrets::{self, SecretBackend};
 
 const FILE_NAME: &str = "credentials.json";
 const LOCK_NAME: &str = "credentials.lock";
@@ -77,7 +80,7 @@ pub struct Account {
 /// # Security
 ///
 /// Tokens and the client secret are [`Secret`]s: `Debug` redacts them. They are written
-/// only to `credentials.json` (mode 0600).
+/// only to `credentials.json` (mode 0600), or to the OS keyring with the `keyring` feature.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredCredentials {
     /// How the token was obtained.
@@ -170,15 +173,43 @@ struct RawFile {
 }
 
 /// The credentials store in one configuration directory.
+///
+/// # Security
+///
+/// Holds no secret itself; the secrets it writes go to the file (0600) or to its
+/// [`SecretBackend`].
 #[derive(Debug, Clone)]
 pub struct CredentialStore {
     dir: PathBuf,
+    /// Where secrets go instead of the file (see [`secrets`]); none: the file.
+    backend: Option<Arc<dyn SecretBackend>>,
 }
 
+/// The keyring fallback is announced once per process, not on every refresh.
+static FALLBACK_WARNED: AtomicBool = AtomicBool::new(false);
+
 impl CredentialStore {
-    /// The store in `dir` (created on first write).
+    /// The store in `dir` (created on first write), keeping secrets in the OS keyring when
+    /// built with the `keyring` feature (see [`secrets::default_backend`]).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self::with_backend(dir, secrets::default_backend())
+    }
+
+    /// The store in `dir` with secrets in `backend` (none: in the file).
+    pub fn with_backend(dir: impl Into<PathBuf>, backend: Option<Arc<dyn SecretBackend>>) -> Self {
+        Self {
+            dir: dir.into(),
+            backend,
+        }
+    }
+
+    /// The name of `profile`'s item in the secret backend: the profile and the directory,
+    /// so that two configuration directories (`COZE_CONFIG_DIR`) never share tokens.
+    fn backend_item(&self, profile: &str) -> String {
+        let dir = fs::canonicalize(&self.dir)
+            .or_else(|_| std::path::absolute(&self.dir))
+            .unwrap_or_else(|_| self.dir.clone());
+        format!("{profile}@{}", dir.display())
     }
 
     /// The path of `credentials.json`.
@@ -201,7 +232,8 @@ impl CredentialStore {
         let Some(value) = raw.profiles.get(profile) else {
             return Ok(None);
         };
-        serde_json::from_value(value.clone())
+        let value = secrets::restore(self.backend.as_deref(), profile, value.clone())?;
+        serde_json::from_value(value)
             .map(Some)
             .map_err(|_| corrupt(profile))
     }
@@ -250,8 +282,25 @@ impl CredentialStore {
         let mut raw = self.read_for_update()?;
         let value = serde_json::to_value(creds)
             .map_err(|e| ConfigError::new(format!("cannot encode credentials: {e}")))?;
-        raw.profiles.insert(profile.to_owned(), value);
-        self.write(&raw)
+        let item = self.backend_item(profile);
+        let stashed = secrets::stash(self.backend.as_deref(), &item, value);
+        let fell_back = stashed.warning.is_some();
+        if let Some(warning) = stashed.warning
+            && !FALLBACK_WARNED.swap(true, Ordering::Relaxed)
+        {
+            eprintln!("{warning}");
+        }
+        let old = raw.profiles.insert(profile.to_owned(), stashed.entry);
+        self.write(&raw)?;
+        // Tokens now in the file (fallback) or under another item name: drop the old copy.
+        let new_item = raw.profiles.get(profile).and_then(secrets::backend_name);
+        if let Some(old_item) = old.as_ref().and_then(secrets::backend_name)
+            && Some(old_item) != new_item
+        {
+            // After a fallback the keyring just failed: one warning is enough.
+            self.forget(old_item, !fell_back);
+        }
+        Ok(())
     }
 
     /// Removes `profile`; true if it was there. The caller must hold the lock.
@@ -261,11 +310,27 @@ impl CredentialStore {
     /// The file cannot be written.
     pub fn remove_while_locked(&self, profile: &str) -> Result<bool, ConfigError> {
         let mut raw = self.read_for_update()?;
-        let was_there = raw.profiles.remove(profile).is_some();
-        if was_there {
+        let old = raw.profiles.remove(profile);
+        if let Some(old) = &old {
             self.write(&raw)?;
+            if let Some(item) = secrets::backend_name(old) {
+                self.forget(item, true);
+            }
         }
-        Ok(was_there)
+        Ok(old.is_some())
+    }
+
+    /// Deletes a backend item no entry points to any more; a failure only warns, since the
+    /// file no longer refers to it.
+    fn forget(&self, item: &str, warn: bool) {
+        let Some(backend) = &self.backend else {
+            return;
+        };
+        if let Err(e) = backend.delete(item)
+            && warn
+        {
+            eprintln!("warning: cannot remove old tokens from the OS keyring ({e})");
+        }
     }
 
     /// The whole file for a rewrite. A corrupt file is moved aside to
@@ -373,6 +438,7 @@ fn io_error(path: &Path, e: &io::Error) -> ConfigError {
 
 #[cfg(test)]
 mod tests {
+    use super::super::secrets::fake::FakeBackend;
     use super::*;
 
     fn sample(token: &str) -> StoredCredentials {
@@ -411,6 +477,102 @@ mod tests {
         assert!(store.lock(Duration::from_secs(1))?.remove("default")?);
         assert!(store.load("default")?.is_none());
         assert!(store.load("work")?.is_some());
+        Ok(())
+    }
+
+    fn file_text(store: &CredentialStore) -> Result<String, ConfigError> {
+        fs::read_to_string(store.path()).map_err(|e| ConfigError::new(e.to_string()))
+    }
+
+    #[test]
+    fn secrets_go_to_the_backend_and_metadata_to_the_file() -> Result<(), ConfigError> {
+        let dir = tempfile::tempdir().map_err(|e| ConfigError::new(e.to_string()))?;
+        let backend = Arc::new(FakeBackend::default());
+        let store = CredentialStore::with_backend(dir.path(), Some(backend.clone()));
+        let mut creds = sample("czu_in_keyring");
+        creds.client_secret = Some(Secret::new("web-secret"));
+        store
+            .lock(Duration::from_secs(1))?
+            .save("default", &creds)?;
+
+        let text = file_text(&store)?;
+        for secret in ["czu_in_keyring", "refresh-secret", "web-secret"] {
+            assert!(!text.contains(secret), "{secret} in the file: {text}");
+        }
+        assert!(text.contains("\"expires_at\": 1000"), "{text}");
+        let item = store.backend_item("default");
+        assert!(
+            backend
+                .item(&item)
+                .is_some_and(|i| i.contains("web-secret"))
+        );
+
+        let got = store.load("default")?.expect("saved");
+        assert_eq!(got.access_token.expose(), "czu_in_keyring");
+        assert_eq!(
+            got.client_secret.as_ref().map(Secret::expose),
+            Some("web-secret")
+        );
+
+        // Without the backend (a coze built without the feature) the user is told why.
+        let err = CredentialStore::with_backend(dir.path(), None)
+            .load("default")
+            .expect_err("tokens are in the keyring");
+        assert!(err.to_string().contains("OS keyring"), "{err}");
+
+        assert!(store.lock(Duration::from_secs(1))?.remove("default")?);
+        assert!(
+            backend.item(&item).is_none(),
+            "logout leaves the keyring item"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn failing_backend_falls_back_to_the_file() -> Result<(), ConfigError> {
+        let dir = tempfile::tempdir().map_err(|e| ConfigError::new(e.to_string()))?;
+        let store =
+            CredentialStore::with_backend(dir.path(), Some(Arc::new(FakeBackend::failing())));
+        store
+            .lock(Duration::from_secs(1))?
+            .save("default", &sample("czu_in_file"))?;
+        assert!(file_text(&store)?.contains("czu_in_file"));
+        let got = store.load("default")?.expect("saved");
+        assert_eq!(got.access_token.expose(), "czu_in_file");
+        // The file's entry is complete: a build without the feature reads it too.
+        let plain = CredentialStore::with_backend(dir.path(), None).load("default")?;
+        assert_eq!(
+            plain.map(|c| c.access_token.expose().to_owned()),
+            Some("czu_in_file".into())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn fallback_after_keyring_login_drops_the_stale_item() -> Result<(), ConfigError> {
+        let dir = tempfile::tempdir().map_err(|e| ConfigError::new(e.to_string()))?;
+        let backend = Arc::new(FakeBackend::default());
+        let store = CredentialStore::with_backend(dir.path(), Some(backend.clone()));
+        store
+            .lock(Duration::from_secs(1))?
+            .save("default", &sample("czu_old"))?;
+        let item = store.backend_item("default");
+        assert!(backend.item(&item).is_some());
+        // The keyring now refuses the write: the file takes the tokens, the old copy goes.
+        backend
+            .refuse_set
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        store
+            .lock(Duration::from_secs(1))?
+            .save("default", &sample("czu_new"))?;
+        assert!(file_text(&store)?.contains("czu_new"));
+        assert!(backend.item(&item).is_none(), "stale keyring item kept");
+        assert_eq!(
+            store
+                .load("default")?
+                .map(|c| c.access_token.expose().to_owned()),
+            Some("czu_new".into())
+        );
         Ok(())
     }
 

@@ -10,12 +10,34 @@
 //!   that several `coze` processes refreshing at once refresh once and keep the newest
 //!   rotated refresh token.
 //!
-//! The OS keyring is not used (not done): the credentials file is the only store.
+//! # The OS keyring (cargo feature `keyring`, off by default)
+//!
+//! Built with `cargo install coze-cli --features keyring`, `coze` keeps each profile's access
+//! token, refresh token and web client secret in the OS keyring (Secret Service on Linux and
+//! BSD, Keychain on macOS, Credential Manager on Windows; no C libraries needed), as one item
+//! under the service `coze-cli` named `PROFILE@CONFIG_DIR`. `credentials.json` keeps the rest
+//! (method, expiry, account, app settings) and the item's name, and the lock works as before.
+//!
+//! - When the keyring cannot be used (a headless Linux without a Secret Service, a locked or
+//!   refusing keyring), the tokens go into `credentials.json` as without the feature, and one
+//!   `warning:` line per process says so on stderr. The next login or refresh tries the
+//!   keyring again.
+//! - `COZE_NO_KEYRING=1` keeps the tokens in the file (and silences the warning).
+//! - Reading never falls back: tokens stored in the keyring that cannot be read (keyring
+//!   locked, item deleted, a `coze` built without the feature) give a one-line error with a
+//!   hint to unlock the keyring or log in again.
+//! - `coze auth logout` deletes the keyring item too; a login that falls back to the file
+//!   deletes the profile's old item when it can.
+//!
+//! Without the feature nothing changes: the credentials file is the only store.
 
 pub mod credentials;
 mod fsutil;
 pub mod lock;
+#[cfg(feature = "keyring")]
+mod os_keyring;
 pub mod profile;
+pub mod secrets;
 pub mod time;
 
 use std::fmt;
