@@ -2,6 +2,7 @@
 //! and stop cleanly on Ctrl-C. Shared by the interactive and the one-shot chat.
 
 use std::collections::HashSet;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use coze_sdk::{
@@ -71,9 +72,7 @@ pub async fn ask(
     view.start_spinner();
     let mut stream = match interruptible(target.client.chat().stream(request)).await {
         Some(result) => result?,
-        None => {
-            return Ok(Outcome::Interrupted);
-        }
+        None => return Ok(stop(target, &mut view, None).await),
     };
     loop {
         let step = view.drive(&mut stream).await;
@@ -82,18 +81,16 @@ pub async fn ask(
         }
         match step? {
             Step::Done(summary) => return Ok(Outcome::Completed(summary)),
-            Step::Interrupted(chat) => {
-                view.end_line();
-                if let Some(chat) = &chat {
-                    cancel(target, chat, out).await;
-                }
-                return Ok(Outcome::Interrupted);
-            }
+            Step::Interrupted(chat) => return Ok(stop(target, &mut view, chat.as_ref()).await),
             Step::ToolCalls(chat) => {
                 view.end_line();
                 // Ctrl-C while waiting for piped tool output gives up the turn, like at a prompt.
-                let answered = interruptible(tools.answer(&chat, out)).await.transpose()?;
-                let Some(outputs) = answered.flatten() else {
+                let outputs = match interruptible(tools.answer(&chat, out)).await {
+                    Some(answered) => answered?,
+                    None => return Ok(stop(target, &mut view, None).await),
+                };
+                // The user gave up at the tool prompt, which said so.
+                let Some(outputs) = outputs else {
                     return Ok(Outcome::Interrupted);
                 };
                 view.start_spinner();
@@ -102,13 +99,27 @@ pub async fn ask(
                     chat_api.submit_tool_outputs_stream(&chat.conversation_id, &chat.id, outputs);
                 stream = match interruptible(submit).await {
                     Some(result) => result?,
-                    None => {
-                        return Ok(Outcome::Interrupted);
-                    }
+                    None => return Ok(stop(target, &mut view, None).await),
                 };
             }
         }
     }
+}
+
+/// After Ctrl-C: end the line (the terminal echoed `^C` on it), say that the answer stopped,
+/// and cancel the chat on Coze when it had started.
+async fn stop(target: &Target, view: &mut TurnView<'_>, chat: Option<&Chat>) -> Outcome {
+    view.spinner = None;
+    if !view.at_line_start {
+        view.end_line();
+    } else if std::io::stderr().is_terminal() {
+        view.out.note("");
+    }
+    match chat {
+        Some(chat) => cancel(target, chat, view.out).await,
+        None => view.out.dim("(stopped)"),
+    }
+    Outcome::Interrupted
 }
 
 /// Runs `fut` unless Ctrl-C comes first (`None` then).
@@ -183,10 +194,14 @@ impl<'a> TurnView<'a> {
 
     async fn drive(&mut self, stream: &mut ChatStream) -> anyhow::Result<Step> {
         let logid = stream.logid().map(str::to_string);
+        // One listener for the whole stream: a Ctrl-C pressed while an event is being printed
+        // is still seen.
+        let interrupt = ctrl_c();
+        tokio::pin!(interrupt);
         loop {
             let item = tokio::select! {
                 item = stream.next() => item,
-                () = ctrl_c() => {
+                () = &mut interrupt => {
                     self.spinner = None;
                     return Ok(Step::Interrupted(self.chat.clone()));
                 }
