@@ -347,6 +347,11 @@ async fn chat(emu: &Emulator, text: &str) -> String {
 
 /// Reads a streamed chat and returns the completed answer's content.
 fn completed_answer(sse: &str) -> Option<String> {
+    completed(sse, "answer")
+}
+
+/// The content of the first completed message of type `kind`.
+fn completed(sse: &str, kind: &str) -> Option<String> {
     let mut event = "";
     for line in sse.lines() {
         if let Some(name) = line.strip_prefix("event:") {
@@ -356,7 +361,7 @@ fn completed_answer(sse: &str) -> Option<String> {
                 continue;
             }
             let msg: Value = serde_json::from_str(data.trim()).ok()?;
-            if msg["type"] == "answer" {
+            if msg["type"] == kind {
                 return msg["content"].as_str().map(str::to_owned);
             }
         }
@@ -404,7 +409,15 @@ async fn full_chain_coze_bot_to_bridge_to_glif() {
         .unwrap();
     assert_eq!(import["code"], 0, "{import}");
 
-    let answer = completed_answer(&chat(&emu, "poem: owls").await).expect("an answer");
+    let sse = chat(&emu, "poem: owls").await;
+    let call: Value = serde_json::from_str(&completed(&sse, "function_call").unwrap()).unwrap();
+    assert_eq!(
+        (&call["name"], &call["arguments"]),
+        (&json!("poem"), &json!({"topic": "owls"}))
+    );
+    let response: Value = serde_json::from_str(&completed(&sse, "tool_response").unwrap()).unwrap();
+    assert_eq!(response["status"], "succeeded", "{response}");
+    let answer = completed_answer(&sse).expect("an answer");
     assert_eq!(
         answer,
         "The tool poem returned: A cheerful poem about owls: roses bloom, foxes roam."
