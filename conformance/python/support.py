@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable, List, TypeVar
+from typing import Callable, List, TypeVar
 
 from cozepy import ChatEvent, ChatEventType, Message, MessageType
 
 T = TypeVar("T")
 
 
-def collect(stream: Iterable[ChatEvent]) -> List[ChatEvent]:
-    return list(stream)
+def question(text: str) -> List[Message]:
+    """`additional_messages` holding one user question."""
+    return [Message.build_user_question_text(text)]
+
+
+def chat(coze, bot_id: str, user_id: str, text: str, **kwargs) -> List[ChatEvent]:
+    """Streams one question to `bot_id`; every event cozepy yields."""
+    return list(coze.chat.stream(bot_id=bot_id, user_id=user_id, additional_messages=question(text), **kwargs))
 
 
 def kinds(events: List[ChatEvent]) -> List[ChatEventType]:

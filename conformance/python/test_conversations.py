@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cozepy import ChatEventType, CozeAPIError, Message, MessageType
 
-from support import completed_messages, only
+from support import chat, completed_messages, only
 
 
 def test_create_and_retrieve(coze, bots):
@@ -82,14 +82,7 @@ def test_clear_starts_a_new_section_and_the_echo_bot_forgets(coze, bots, user_id
     secret = "remember-the-word-pineapple"
 
     def ask(text):
-        events = list(
-            coze.chat.stream(
-                bot_id=bots["echo"],
-                user_id=user_id,
-                conversation_id=conv.id,
-                additional_messages=[Message.build_user_question_text(text)],
-            )
-        )
+        events = chat(coze, bots["echo"], user_id, text, conversation_id=conv.id)
         assert events[-1].event == ChatEventType.CONVERSATION_CHAT_COMPLETED
         return only(completed_messages(events, MessageType.ANSWER), "answer").content
 

@@ -21,13 +21,13 @@ from cozepy import (
     DeviceOAuthApp,
     JWTAuth,
     JWTOAuthApp,
-    Message,
     PKCEOAuthApp,
     WebOAuthApp,
 )
 from cozepy.request import SyncHTTPClient
 
 from conftest import REQUEST_TIMEOUT, make_coze
+from support import chat
 
 
 @pytest.fixture
@@ -57,12 +57,7 @@ def browse(emu, authorize_url: str, decision: str = "approve") -> dict:
 
 def assert_token_works(emu, access_token: str):
     """A chat with the echo bot under the token."""
-    coze = make_coze(emu.base_url, access_token)
-    events = list(
-        coze.chat.stream(
-            bot_id=emu.bots["echo"], user_id="oauth-user", additional_messages=[Message.build_user_question_text("hi")]
-        )
-    )
+    events = chat(make_coze(emu.base_url, access_token), emu.bots["echo"], "oauth-user", "hi")
     assert events[-1].chat.status == "completed"
 
 
@@ -209,17 +204,10 @@ def test_team_workspace_needs_the_app_installed(emu, oauth):
     token = app.get_access_token(code.device_code)
     coze = make_coze(emu.base_url, token.access_token)
 
-    def chat():
-        return list(
-            coze.chat.stream(
-                bot_id=oauth["team_bot_id"], user_id="team-user", additional_messages=[Message.build_user_question_text("hi")]
-            )
-        )
-
     with pytest.raises(CozeAPIError) as err:
-        chat()
+        chat(coze, oauth["team_bot_id"], "team-user", "hi")
     assert err.value.code == 4101
     with emu.http() as http:
         resp = http.post(f"/_emulator/workspaces/{oauth['team_workspace_id']}/install", json={"client_id": oauth["device_client_id"]})
         assert resp.status_code == 200, resp.text
-    assert chat()[-1].chat.status == "completed"
+    assert chat(coze, oauth["team_bot_id"], "team-user", "hi")[-1].chat.status == "completed"

@@ -16,7 +16,7 @@ from cozepy import (
     PublishStatus,
 )
 
-from support import completed_messages, only
+from support import chat, completed_messages, only
 
 
 def test_workspaces_list_has_the_personal_and_a_team_workspace(coze, emulator):
@@ -35,12 +35,6 @@ def test_users_me(coze):
     assert me.response.logid
 
 
-def ask(coze, bot_id, user_id, text):
-    return list(
-        coze.chat.stream(bot_id=bot_id, user_id=user_id, additional_messages=[Message.build_user_question_text(text)])
-    )
-
-
 def test_bot_create_update_publish_then_chat(coze, emulator, user_id):
     name = f"conf-{uuid.uuid4().hex[:6]}"
     bot = coze.bots.create(
@@ -53,7 +47,7 @@ def test_bot_create_update_publish_then_chat(coze, emulator, user_id):
 
     # A new bot is a draft: the API channel refuses it until it is published.
     with pytest.raises(CozeAPIError) as err:
-        ask(coze, bot.bot_id, user_id, "hello draft")
+        chat(coze, bot.bot_id, user_id, "hello draft")
     assert err.value.code == 4015
 
     coze.bots.update(bot_id=bot.bot_id, name=name + "-v2")
@@ -64,7 +58,7 @@ def test_bot_create_update_publish_then_chat(coze, emulator, user_id):
     assert published.bot_id == bot.bot_id
     assert published.version
 
-    events = ask(coze, bot.bot_id, user_id, "hello published bot")
+    events = chat(coze, bot.bot_id, user_id, "hello published bot")
     assert events[-1].event == ChatEventType.CONVERSATION_CHAT_COMPLETED
     assert only(completed_messages(events, MessageType.ANSWER), "answer").content
 
@@ -80,7 +74,7 @@ def test_bot_create_update_publish_then_chat(coze, emulator, user_id):
 
     coze.bots.unpublish(bot_id=bot.bot_id, connector_id="1024")
     with pytest.raises(CozeAPIError) as err:
-        ask(coze, bot.bot_id, user_id, "hello again")
+        chat(coze, bot.bot_id, user_id, "hello again")
     assert err.value.code == 4015
 
 
