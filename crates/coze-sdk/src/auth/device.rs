@@ -39,7 +39,8 @@ impl DevicePoller {
     /// A poller for `code`, received at `now` (Unix seconds).
     pub fn new(code: &DeviceCode, now: u64) -> Self {
         DevicePoller {
-            interval: code.interval.max(1),
+            // Never wait longer than the code lives: a server's huge interval would hang.
+            interval: code.interval.clamp(1, code.expires_in.max(1)),
             deadline: now.saturating_add(code.expires_in),
             transport_failures: 0,
         }
@@ -59,7 +60,7 @@ impl DevicePoller {
         let keep_polling = match &err {
             Error::OAuth(e) if e.kind() == OAuthErrorKind::AuthorizationPending => true,
             Error::OAuth(e) if e.kind() == OAuthErrorKind::SlowDown => {
-                self.interval += SLOW_DOWN_STEP;
+                self.interval = self.interval.saturating_add(SLOW_DOWN_STEP);
                 true
             }
             Error::Connect { .. } | Error::Http { .. } => {
@@ -194,5 +195,20 @@ mod tests {
             DevicePoller::new(&code(0, 300), 0).interval(),
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn a_huge_server_interval_neither_hangs_nor_overflows() {
+        let mut p = DevicePoller::new(&code(u64::MAX, 300), 0);
+        assert_eq!(p.interval(), Duration::from_secs(300));
+        let mut p2 = DevicePoller::new(&code(u64::MAX, u64::MAX), 0);
+        assert!(matches!(
+            p2.on_response(oauth("slow_down"), 1),
+            PollOutcome::Failed(_)
+        ));
+        assert!(matches!(
+            p.on_response(oauth("slow_down"), 1),
+            PollOutcome::Failed(_)
+        ));
     }
 }
