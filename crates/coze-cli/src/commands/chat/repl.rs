@@ -12,7 +12,10 @@ use crate::error::{self, CliError};
 use crate::output::Output;
 use crate::settings::Settings;
 
-const HELP: &str = "/new  start a new conversation\n/exit  quit (or Ctrl-D)\nCtrl-C  stop the answer, or clear the line";
+const HELP: &str = "\
+/new     start a new conversation
+/exit    quit (also Ctrl-D)
+Ctrl-C   stop the answer, or clear the line";
 
 /// # Errors
 /// The terminal cannot be read or stdout is closed. Failed questions are reported and the
