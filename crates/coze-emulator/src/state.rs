@@ -150,7 +150,9 @@ impl AppState {
                 TokenInfo {
                     kind: TokenKind::Pat,
                     user_id: ids.user_id.clone(),
-                    expires_at: pat_ttl.map(|ttl| now + ttl.as_secs() as i64),
+                    expires_at: pat_ttl.map(|ttl| {
+                        now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX))
+                    }),
                     workspace_id: None,
                     client_id: None,
                     scope: None,
@@ -241,12 +243,19 @@ impl AppState {
         let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64);
-        wall.unwrap_or(0) + self.inner.clock_skew.load(Ordering::Relaxed)
+        // Saturating: a test may move the clock by any i64 without making every request panic.
+        wall.unwrap_or(0)
+            .saturating_add(self.inner.clock_skew.load(Ordering::Relaxed))
     }
 
     /// Moves the emulator's clock by `seconds` (negative moves it back).
     pub fn skew_clock(&self, seconds: i64) {
-        self.inner.clock_skew.fetch_add(seconds, Ordering::Relaxed);
+        let _ = self
+            .inner
+            .clock_skew
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
+                Some(s.saturating_add(seconds))
+            });
     }
 
     /// The current clock skew in seconds.

@@ -258,6 +258,40 @@ async fn auth_failures_are_4100_on_401() {
 }
 
 #[tokio::test]
+async fn an_extreme_clock_move_keeps_the_emulator_answering() {
+    let emu = coze_emulator::Emulator::start().await.unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for seconds in [i64::MAX, i64::MAX] {
+        let moved = http
+            .post(format!("{}/_emulator/clock", emu.base_url()))
+            .json(&json!({"advance_seconds": seconds}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(moved.status(), 200);
+    }
+    let conversations = http
+        .get(format!("{}/v1/conversations", emu.base_url()))
+        .bearer_auth(emu.pat())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conversations.status(), 200);
+    let info = emu.info();
+    let device = http
+        .post(format!(
+            "{}/api/permission/oauth2/device/code",
+            emu.base_url()
+        ))
+        .json(&json!({"client_id": info["oauth"]["device_client_id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(device.status(), 200);
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_expiring_pat_stops_working_when_the_clock_moves() {
     let config = coze_emulator::EmulatorConfig {
         pat: Some("pat_test_expiring".into()),

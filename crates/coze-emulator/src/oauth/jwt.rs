@@ -98,7 +98,7 @@ pub fn verify(
     if body
         .get("iat")
         .and_then(Value::as_i64)
-        .is_some_and(|iat| iat > now + 60)
+        .is_some_and(|iat| iat > now.saturating_add(60))
     {
         return Err("invalid JWT: iat is in the future".into());
     }

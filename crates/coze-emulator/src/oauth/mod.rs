@@ -433,7 +433,7 @@ pub fn issue_tokens(state: &AppState, store: &mut Store, issue: Issue) -> Value 
         _ => ("czu_", true),
     };
     let access = format!("{prefix}{}", random_hex(24));
-    let expires_at = now + issue.ttl_seconds.max(1);
+    let expires_at = now.saturating_add(issue.ttl_seconds.max(1));
     store.tokens.insert(
         access.clone(),
         TokenInfo {
@@ -455,7 +455,7 @@ pub fn issue_tokens(state: &AppState, store: &mut Store, issue: Issue) -> Value 
                 client_id: issue.client_id,
                 user_id: issue.user_id,
                 workspace_id: issue.workspace_id,
-                expires_at: now + store.oauth.settings.refresh_ttl,
+                expires_at: now.saturating_add(store.oauth.settings.refresh_ttl),
             },
         );
         body["refresh_token"] = json!(refresh_token);

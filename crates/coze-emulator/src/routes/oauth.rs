@@ -239,7 +239,7 @@ fn start_authorize(state: &AppState, params: &Params, workspace_id: Option<Strin
                 Some(ws) => format!("the team workspace {ws}"),
                 None => "your account".to_string(),
             };
-            let expires_at = state.now() + crate::oauth::PENDING_TTL;
+            let expires_at = state.now().saturating_add(crate::oauth::PENDING_TTL);
             store
                 .oauth
                 .pending
@@ -281,7 +281,7 @@ fn finish_consent(state: &AppState, store: &mut Store, grant: Grant, approve: bo
         &grant.redirect_uri,
         &[("code", &code), ("state", &grant.state)],
     );
-    let expires_at = state.now() + store.oauth.settings.code_ttl;
+    let expires_at = state.now().saturating_add(store.oauth.settings.code_ttl);
     store
         .oauth
         .codes
@@ -568,7 +568,7 @@ fn device_grant(state: &AppState, store: &mut Store, body: TokenBody) -> Respons
     });
     record.last_poll = Some(polled);
     if too_fast {
-        record.interval += 5;
+        record.interval = record.interval.saturating_add(5);
         return bad(
             "slow_down",
             format!("polling too fast: wait {} s between polls", record.interval),
@@ -724,7 +724,7 @@ fn issue_device_code(
             user_code: user_code.clone(),
             workspace_id,
             status,
-            expires_at: state.now() + settings.device_expires_in,
+            expires_at: state.now().saturating_add(settings.device_expires_in),
             interval: settings.device_interval,
             last_poll: None,
         },
