@@ -3,7 +3,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatEventType, ChatStatus } from '@coze/api';
 
-import { startEmulator, question, collect, names, answerDeltas, completed, only, userId } from '../support.mjs';
+import {
+  startEmulator,
+  question,
+  collect,
+  names,
+  answerDeltas,
+  completed,
+  only,
+  poll,
+  userId,
+} from '../support.mjs';
 
 let emu;
 let coze;
@@ -128,4 +138,36 @@ test('tool bot: requires_action, then submitToolOutputs streams the answer', asy
   const answer = only(completed(after, 'answer'), 'answer');
   assert.ok(answer.content.includes(output), answer.content);
   assert.equal(answerDeltas(after).map((d) => d.content).join(''), answer.content);
+});
+
+test('tool bot via createAndPoll, then non-streaming submitToolOutputs (the generator return value)', async (t) => {
+  const { chat, messages } = await coze.chat.createAndPoll({
+    bot_id: bots.tool,
+    user_id: userId(t.name),
+    additional_messages: question('what is the weather in Shanghai?'),
+  });
+  assert.equal(chat.status, ChatStatus.REQUIRES_ACTION, 'createAndPoll stops polling at requires_action');
+  assert.ok(messages.some((m) => m.type === 'function_call'));
+  const call = only(chat.required_action.submit_tool_outputs.tool_calls, 'tool call');
+
+  // With stream:false the SDK's async generator yields nothing and returns the Chat.
+  const output = 'cloudy, js-non-stream-marker-4';
+  const gen = coze.chat.submitToolOutputs({
+    conversation_id: chat.conversation_id,
+    chat_id: chat.id,
+    tool_outputs: [{ tool_call_id: call.id, output }],
+    stream: false,
+  });
+  const step = await gen.next();
+  assert.equal(step.done, true);
+  assert.equal(step.value.id, chat.id);
+  assert.ok(['in_progress', 'completed'].includes(step.value.status), step.value.status);
+
+  const done = await poll(
+    () => coze.chat.retrieve(chat.conversation_id, chat.id),
+    (c) => c.status !== ChatStatus.IN_PROGRESS,
+  );
+  assert.equal(done.status, ChatStatus.COMPLETED);
+  const listed = await coze.chat.messages.list(chat.conversation_id, chat.id);
+  assert.ok(only(listed.filter((m) => m.type === 'answer'), 'answer').content.includes(output));
 });

@@ -1,9 +1,9 @@
 // Workflows through @coze/api: run, stream_run, stream_resume after an Interrupt.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkflowEventType, NotFoundError } from '@coze/api';
+import { WorkflowEventType, NotFoundError, ChatEventType } from '@coze/api';
 
-import { startEmulator, collect } from '../support.mjs';
+import { startEmulator, collect, only } from '../support.mjs';
 
 let emu;
 let coze;
@@ -82,4 +82,36 @@ test('unknown workflow -> NotFoundError 4200', async () => {
     assert.equal(err.code, 4200);
     return true;
   });
+});
+
+test('chatflow: workflows.chat.stream asks, then answers in the same conversation', async () => {
+  const first = await collect(
+    coze.workflows.chat.stream({
+      workflow_id: workflows.chatflow,
+      additional_messages: [{ role: 'user', type: 'question', content: 'plan a trip for me', content_type: 'text' }],
+    }),
+  );
+  const kinds = first.map((e) => e.event);
+  assert.ok(!kinds.includes(ChatEventType.ERROR), kinds.join(','));
+  const conversationId = first[0].data.conversation_id;
+  assert.ok(conversationId);
+  const paused = first.find((e) => e.event === ChatEventType.CONVERSATION_CHAT_REQUIRES_ACTION);
+  assert.ok(paused, kinds.join(','));
+  assert.equal(only(paused.data.required_action.submit_tool_outputs.tool_calls, 'tool call').type, 'reply_message');
+
+  const second = await collect(
+    coze.workflows.chat.stream({
+      workflow_id: workflows.chatflow,
+      conversation_id: conversationId,
+      additional_messages: [{ role: 'user', type: 'question', content: 'Lisbon', content_type: 'text' }],
+    }),
+  );
+  const secondKinds = second.map((e) => e.event);
+  assert.ok(secondKinds.includes(ChatEventType.CONVERSATION_CHAT_COMPLETED), secondKinds.join(','));
+  assert.ok(!secondKinds.includes(ChatEventType.ERROR), secondKinds.join(','));
+  const answer = only(
+    second.filter((e) => e.event === ChatEventType.CONVERSATION_MESSAGE_COMPLETED && e.data.type === 'answer'),
+    'answer',
+  ).data;
+  assert.ok(answer.content.includes('Lisbon'), answer.content);
 });
