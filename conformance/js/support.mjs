@@ -39,6 +39,10 @@ export async function startEmulator() {
   const proc = spawn(cozeBin(), ['emulator', '--json', '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Never leave an emulator behind, even when the test process ends without running after().
+  const killOnExit = () => proc.kill();
+  process.once('exit', killOnExit);
+  proc.once('exit', () => process.removeListener('exit', killOnExit));
   let stderr = '';
   proc.stderr.on('data', (chunk) => {
     // Keep only the tail: enough to explain a failed start, bounded for a long run.
