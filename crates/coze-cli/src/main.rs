@@ -22,6 +22,9 @@
 //!   one object per item, `delete` of a conversation `{"id","deleted":true}`.
 //! - Tables show times in UTC; long cells are shortened to 60 characters (`--json` has it all).
 //! - `coze demo` slows the emulator's deltas to 40 ms so the streaming is visible.
+//! - Cargo feature `keyring` (off by default): tokens go to the OS keyring, or to the
+//!   credentials file with one `warning:` line when no keyring works (`COZE_NO_KEYRING=1`
+//!   opts out); details in the `config` module.
 
 mod cli;
 mod commands;
