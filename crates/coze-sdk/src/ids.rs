@@ -1,5 +1,8 @@
 //! Identifier newtypes. Coze ids are int64 values rendered as JSON strings; they are kept as
 //! strings so no precision is lost, and a bare JSON number is accepted too.
+//!
+//! Ids up to 30 bytes (every Coze id: 19 digits) are stored inline, so decoding a message or
+//! a stream event does not allocate once per id.
 
 use std::fmt;
 
@@ -10,57 +13,57 @@ macro_rules! string_id {
     ($(#[$doc:meta] $name:ident),* $(,)?) => {$(
         #[$doc]
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-        pub struct $name(String);
+        pub struct $name(IdStr);
 
         impl $name {
             /// Wraps an id as given.
-            pub fn new(id: impl Into<String>) -> Self {
-                Self(id.into())
+            pub fn new(id: impl AsRef<str>) -> Self {
+                Self(IdStr::new(id.as_ref()))
             }
 
             /// The id as a string slice.
             pub fn as_str(&self) -> &str {
-                &self.0
+                self.0.as_str()
             }
 
             /// True for the empty id, which Coze sends where a field does not apply.
             pub fn is_empty(&self) -> bool {
-                self.0.is_empty()
+                self.0.as_str().is_empty()
             }
 
-            /// The inner string.
+            /// The id as an owned string.
             pub fn into_string(self) -> String {
-                self.0
+                self.0.as_str().to_owned()
             }
         }
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), self.0)
+                write!(f, "{}({:?})", stringify!($name), self.as_str())
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
             }
         }
 
         impl From<String> for $name {
             fn from(id: String) -> Self {
-                Self(id)
+                Self::new(id)
             }
         }
 
         impl From<&str> for $name {
             fn from(id: &str) -> Self {
-                Self(id.to_owned())
+                Self::new(id)
             }
         }
 
         impl From<&String> for $name {
             fn from(id: &String) -> Self {
-                Self(id.clone())
+                Self::new(id)
             }
         }
 
@@ -72,20 +75,32 @@ macro_rules! string_id {
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
-                &self.0
+                self.as_str()
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
             }
         }
 
         impl std::str::FromStr for $name {
             type Err = std::convert::Infallible;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok(Self(s.to_owned()))
+                Ok(Self::new(s))
             }
         }
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
+                s.serialize_str(self.as_str())
             }
         }
 
@@ -124,33 +139,93 @@ string_id! {
     ToolCallId,
 }
 
+const INLINE: usize = 30;
+
+/// A string stored inline when short (the common case for ids), on the heap otherwise.
+#[derive(Clone)]
+enum IdStr {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+impl IdStr {
+    fn new(s: &str) -> Self {
+        if s.len() <= INLINE {
+            let mut buf = [0; INLINE];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            IdStr::Inline {
+                len: s.len() as u8,
+                buf,
+            }
+        } else {
+            IdStr::Heap(s.into())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // The bytes were copied from a `&str` whole, so they are valid UTF-8.
+            IdStr::Inline { len, buf } => std::str::from_utf8(&buf[..*len as usize]).unwrap_or(""),
+            IdStr::Heap(s) => s,
+        }
+    }
+}
+
+impl Default for IdStr {
+    fn default() -> Self {
+        IdStr::new("")
+    }
+}
+
+impl PartialEq for IdStr {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for IdStr {}
+
+impl std::hash::Hash for IdStr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for IdStr {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for IdStr {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
 struct IdVisitor;
 
 impl Visitor<'_> for IdVisitor {
-    type Value = String;
+    type Value = IdStr;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an id as a string or integer")
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<IdStr, E> {
+        Ok(IdStr::new(v))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
-        Ok(v)
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdStr, E> {
+        Ok(IdStr::new(&v.to_string()))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdStr, E> {
+        Ok(IdStr::new(&v.to_string()))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
-        Ok(String::new())
+    fn visit_unit<E: de::Error>(self) -> Result<IdStr, E> {
+        Ok(IdStr::default())
     }
 }
 
@@ -167,5 +242,12 @@ mod tests {
         let id: MessageId = serde_json::from_str("null").unwrap();
         assert!(id.is_empty());
         assert_eq!(serde_json::to_string(&BotId::new("12")).unwrap(), "\"12\"");
+        let long = "x".repeat(100);
+        let id: FileId = serde_json::from_str(&format!("\"{long}\"")).unwrap();
+        assert_eq!(id.as_str(), long);
+        assert_eq!(id, FileId::new(&long));
+        assert_ne!(id, FileId::new("x"));
+        assert!(BotId::new("b") < BotId::new("c"));
+        assert_eq!(ChatId::new("7"), "7");
     }
 }
