@@ -165,6 +165,23 @@ fn interrupt_prints_the_event_then_resume_finishes_once() {
         "workflow", "resume", &question, "--event", &event, "--data", " ",
     ])
     .fails(2, "--data is empty");
+
+    // A synchronous run stops at the question too; its event id resumes the same way.
+    let sync = fx.coze(&["workflow", "run", &question]).ok();
+    let event = sync.first_line();
+    assert!(sync.stderr.contains("Which city"), "{}", sync.stderr);
+    let resumed = fx
+        .coze(&[
+            "--json", "workflow", "resume", &question, "--event", &event, "--data", "Oslo",
+        ])
+        .ok()
+        .json();
+    assert_eq!(resumed.last().unwrap()["event"], "Done");
+    assert!(resumed.iter().any(|e| {
+        e["data"]["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("Oslo"))
+    }));
 }
 
 #[test]
