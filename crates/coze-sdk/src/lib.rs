@@ -42,6 +42,13 @@
 //! - **Streams.** [`ChatStream`] yields every event that arrived, then one `Err` item if the
 //!   stream broke (cut connection, idle timeout, malformed or oversized event, an `error`
 //!   event), so a partial answer is never lost. `done` is yielded and ends the stream.
+//! - **Polling.** `chat().create_and_poll` polls once a second (Coze's limit) while the chat is
+//!   `created` / `in_progress`; it returns `Ok` for `completed`, `failed` (see
+//!   [`Chat::error`]) and `requires_action` (see [`Chat::tool_calls`]), and on its timeout
+//!   cancels the chat and returns [`Error::PollTimeout`].
+//! - **Lists** are lazy [`Pages`] streams (one request per page, only when polled);
+//!   `.items()` flattens them, `.collect_all()` gathers everything. Message lists continue
+//!   with `after_id = last_id`, like the official SDKs. `list_page` fetches a single page.
 //! - **Leniency.** Unknown event names, message types and statuses decode to `Unknown` values;
 //!   timestamps may be integers or numeric strings; missing optional fields take defaults.
 //! - **Tokens** are trimmed (a pasted trailing newline is harmless) and held in [`Secret`],

@@ -5,9 +5,10 @@
 //! when polled; [`Pages::items`] flattens it into a stream of items. The stream ends after
 //! the last page or after the first error.
 //!
-//! For SDK engineers: build one with [`paginate`]`(start_cursor, move |cursor| async move {
-//! ...; Ok((page, next_cursor)) })`, and compute `next_cursor` with [`next_page_number`] or
-//! [`next_token`], which also stop on empty pages so a misbehaving server cannot loop forever.
+//! For SDK engineers: build one with `paginate(start_cursor, move |cursor| async move {
+//! ...; Ok((page, next_cursor)) })`, and compute `next_cursor` with `next_page_number` or
+//! `next_token` (all `pub(crate)`), which also stop on empty pages so a misbehaving server
+//! cannot loop forever.
 
 use std::collections::VecDeque;
 use std::fmt;
