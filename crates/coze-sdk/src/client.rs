@@ -1004,4 +1004,69 @@ mod tests {
         assert!(!may_resend(&api(200, 4015), true));
         assert!(!may_resend(&api(401, 4100), true));
     }
+
+    fn check(status: u16, logid: Option<&str>, body: &str) -> Result<Value> {
+        let client = Client::builder().region(Region::Cn).build().unwrap();
+        let meta = ResponseMeta {
+            status,
+            logid: logid.map(str::to_owned),
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        client.check_body(&ApiRequest::get("/v1/x"), &meta, body.as_bytes())
+    }
+
+    #[test]
+    fn bodies_are_classified_like_the_official_sdks() {
+        let ok = check(200, None, r#"{"code":0,"msg":"","data":{"a":1}}"#).unwrap();
+        assert_eq!(take_field(ok, "data")["a"], 1);
+
+        let err = check(
+            200,
+            None,
+            r#"{"code":4015,"msg":"nope","detail":{"logid":"L9"}}"#,
+        )
+        .unwrap_err();
+        let api = err.as_api().unwrap();
+        assert_eq!((api.code, api.logid.as_deref()), (4015, Some("L9")));
+        assert_eq!(api.base_url, CN_BASE_URL);
+        assert_eq!(api.retry_after, Some(Duration::from_secs(2)));
+
+        // The header logid wins over detail.logid; a string code is read too.
+        let err = check(
+            401,
+            Some("H1"),
+            r#"{"code":"4100","msg":"bad","detail":{"logid":"L9"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!((err.code(), err.logid()), (Some(4100), Some("H1")));
+
+        let err = check(
+            400,
+            None,
+            r#"{"error_code":"invalid_grant","error_message":"expired"}"#,
+        )
+        .unwrap_err();
+        let Error::OAuth(o) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (o.error.as_str(), o.message.as_deref()),
+            ("invalid_grant", Some("expired"))
+        );
+
+        let err = check(200, None, r#"{"error_message":"boom"}"#).unwrap_err();
+        assert_eq!(err.as_api().map(|a| a.msg.as_str()), Some("boom"));
+
+        let err = check(500, None, "{}").unwrap_err();
+        assert_eq!(err.status(), Some(500));
+
+        let err = check(200, None, "<html>oops</html>").unwrap_err();
+        assert!(
+            matches!(err, Error::UnexpectedResponse { status: 200, .. }),
+            "{err:?}"
+        );
+
+        // No `code` at all (workflow async, OAuth token bodies) is success.
+        assert!(check(200, None, r#"{"access_token":"x","expires_in":1}"#).is_ok());
+    }
 }
