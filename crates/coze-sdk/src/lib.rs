@@ -22,7 +22,22 @@
 //! # }
 //! ```
 //!
-//! Against a local emulator, `ClientBuilder::new().base_url(emulator.base_url()).token(pat)`.
+//! The same against the local emulator (`coze emulator` prints its base URL, PAT and bots):
+//!
+//! ```
+//! use coze_sdk::{ChatRequest, Client, PollOptions};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! # let emulator = coze_emulator::Emulator::start().await?;
+//! # let (base_url, pat, echo_bot) = (emulator.base_url(), emulator.pat(), &emulator.bots().echo);
+//! let client = Client::builder().base_url(base_url).token(pat).build()?;
+//! let req = ChatRequest::new(echo_bot, "user-1").user_message("Hello!");
+//! let done = client.chat().create_and_poll(req, PollOptions::new()).await?;
+//! assert_eq!(done.answer(), "You said: \"Hello!\".");
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Behaviour worth knowing
 //!
