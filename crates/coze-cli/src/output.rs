@@ -5,9 +5,9 @@
 //! pipe must end the command quietly (see `error::is_broken_pipe`).
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 /// ANSI styling for one stream; plain when the stream is not a terminal or `NO_COLOR` is set.
@@ -184,26 +184,64 @@ impl Output {
 }
 
 /// A spinner on stderr until the first token arrives; cleared when stopped or dropped.
+///
+/// Drawn by hand: progress-bar crates pad the line to the terminal's width, so the `^C` the
+/// terminal echoes on Ctrl-C wraps onto the next line, the final clear hits that line instead,
+/// and "thinking…" stays on screen above "(stopped)". Here the line is only as long as its text.
 #[derive(Debug)]
 pub struct Spinner {
-    bar: ProgressBar,
+    running: Mutex<Option<Running>>,
+}
+
+#[derive(Debug)]
+struct Running {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl Spinner {
     fn new(message: &str) -> Self {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{spinner:.cyan} {msg:.dim}") {
-            bar.set_style(style.tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "));
+        let stderr = io::stderr();
+        if !stderr.is_terminal() {
+            return Self::idle();
         }
-        bar.set_message(message.to_string());
-        bar.enable_steady_tick(Duration::from_millis(80));
-        Self { bar }
+        Self::start(stderr, Style::stderr(), message, SPINNER_TICK)
     }
 
-    /// Removes the spinner; safe to call more than once.
+    fn idle() -> Self {
+        Self {
+            running: Mutex::new(None),
+        }
+    }
+
+    /// Draws on `w` every `tick` until stopped; a spinner that cannot start is just not shown.
+    fn start(w: impl Write + Send + 'static, style: Style, message: &str, tick: Duration) -> Self {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let flag = Arc::clone(&stop);
+        let message: String = message.chars().take(40).collect();
+        let thread = std::thread::Builder::new()
+            .name("coze-spinner".into())
+            .spawn(move || spin(w, style, &message, tick, &flag));
+        match thread {
+            Ok(thread) => Self {
+                running: Mutex::new(Some(Running { stop, thread })),
+            },
+            Err(_) => Self::idle(),
+        }
+    }
+
+    /// Removes the spinner and returns once its line is cleared; safe to call more than once.
     pub fn stop(&self) {
-        if !self.bar.is_finished() {
-            self.bar.finish_and_clear();
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(Running { stop, thread }) = running {
+            let (flag, wake) = &*stop;
+            *flag.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            wake.notify_all();
+            let _ = thread.join();
         }
     }
 }
@@ -212,6 +250,40 @@ impl Drop for Spinner {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+const SPINNER_TICK: Duration = Duration::from_millis(80);
+const SPINNER_FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/// The spinner thread: `\r`, frame, message, erase to the end of the line; on stop, erase it.
+fn spin(
+    mut w: impl Write,
+    style: Style,
+    message: &str,
+    tick: Duration,
+    stop: &(Mutex<bool>, Condvar),
+) {
+    let (flag, wake) = stop;
+    let mut stopped = flag.lock().unwrap_or_else(PoisonError::into_inner);
+    for frame in SPINNER_FRAMES.iter().cycle() {
+        if *stopped {
+            break;
+        }
+        // Diagnostics only: a failed write must not end the command.
+        let _ = write!(
+            w,
+            "\r{} {}\x1b[K",
+            style.paint("36", &frame.to_string()),
+            style.dim(message)
+        );
+        let _ = w.flush();
+        stopped = match wake.wait_timeout(stopped, tick) {
+            Ok((guard, _)) => guard,
+            Err(poisoned) => poisoned.into_inner().0,
+        };
+    }
+    let _ = write!(w, "\r\x1b[2K");
+    let _ = w.flush();
 }
 
 fn render_table(headers: &[&str], rows: &[Vec<String>], style: Style) -> String {
@@ -348,6 +420,57 @@ mod tests {
     fn clean_drops_escape_sequences_but_keeps_newlines() {
         assert_eq!(clean("a\x1b]0;pwned\x07b\n\tc"), "a]0;pwnedb\n\tc");
         assert!(matches!(clean("plain\n"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    /// A `Write` the test can read while the spinner thread writes to it.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().expect("test lock").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Shared {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().expect("test lock").clone()).expect("utf-8")
+        }
+    }
+
+    #[test]
+    fn spinner_lines_are_unpadded_and_cleared_on_stop() {
+        let sink = Shared::default();
+        let spinner = Spinner::start(
+            sink.clone(),
+            Style::plain(),
+            "thinking…",
+            Duration::from_millis(2),
+        );
+        std::thread::sleep(Duration::from_millis(40));
+        spinner.stop();
+        let text = sink.text();
+        assert!(text.ends_with("\r\x1b[2K"), "{text:?}");
+        let frames: Vec<&str> = text
+            .trim_end_matches("\r\x1b[2K")
+            .split('\r')
+            .skip(1)
+            .collect();
+        assert!(frames.len() >= 2, "{text:?}");
+        for frame in frames {
+            // Padding to the terminal width would make a `^C` echo wrap past the clear.
+            let rest = frame
+                .strip_suffix(" thinking…\x1b[K")
+                .expect("frame + message only");
+            assert_eq!(rest.chars().count(), 1, "{frame:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        assert_eq!(sink.text(), text, "nothing is drawn after stop");
+        spinner.stop();
     }
 
     #[test]

@@ -109,10 +109,12 @@ pub async fn ask(
 /// After Ctrl-C: end the line (the terminal echoed `^C` on it), say that the answer stopped,
 /// and cancel the chat on Coze when it had started.
 async fn stop(target: &Target, view: &mut TurnView<'_>, chat: Option<&Chat>) -> Outcome {
-    view.spinner = None;
+    // Removing a drawn spinner erases its line, the echoed `^C` included; without one, end
+    // the `^C` line so that what follows starts on its own.
+    let erased = view.spinner.take().is_some();
     if !view.at_line_start {
         view.end_line();
-    } else if std::io::stderr().is_terminal() {
+    } else if !erased && std::io::stderr().is_terminal() {
         view.out.note("");
     }
     match chat {
@@ -201,8 +203,8 @@ impl<'a> TurnView<'a> {
         loop {
             let item = tokio::select! {
                 item = stream.next() => item,
+                // `stop` removes the spinner (and with it the echoed `^C`).
                 () = &mut interrupt => {
-                    self.spinner = None;
                     return Ok(Step::Interrupted(self.chat.clone()));
                 }
             };
