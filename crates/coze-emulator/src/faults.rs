@@ -225,7 +225,21 @@ impl Faults {
 }
 
 /// Middleware answering due request faults before routing reaches a handler.
+///
+/// It reads the whole request body first. A response sent before the body arrived (a fault
+/// here, a 4100 from the token check) made hyper close the connection without saying
+/// `Connection: close`, and a client reusing it (cozepy, the SDK's retry) failed with
+/// "server disconnected" on its next request.
 pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => axum::body::Body::from(bytes),
+        Err(e) => {
+            return ApiError::bad_request(format!("cannot read the request body: {e}"))
+                .into_response();
+        }
+    };
+    let request = Request::from_parts(parts, body);
     match state.faults().take_request_fault(request.uri().path()) {
         Some(response) => response,
         None => next.run(request).await,
