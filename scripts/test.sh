@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The test command of coze-rs: builds everything, runs every Rust test, then runs the official
-# Python SDK (cozepy, pinned in conformance/python/requirements.txt) against `coze emulator`.
+# SDKs against `coze emulator`: Python (cozepy, pinned in conformance/python/requirements.txt)
+# and JavaScript (@coze/api, pinned in conformance/js/package-lock.json).
 #
-# Needs only Rust, Python 3 and network access to crates.io and PyPI (first run). Re-runs reuse
-# the venv at .venv. Exits non-zero if any part fails; the summary at the end says which.
+# Needs only Rust, Python 3, Node.js 20+ and access to crates.io, PyPI and npm (first run).
+# Re-runs reuse .venv and conformance/js/node_modules. Exits non-zero if any part fails; the
+# summary at the end says which.
 #
 # Environment: CARGO_TARGET_DIR (honoured), COZE_TEST_SKIP_RUST=1 (conformance only, for a
-# quick loop), PYTEST_ARGS (extra pytest arguments, e.g. "-k stream -x").
+# quick loop), PYTEST_ARGS (extra pytest arguments, e.g. "-k stream -x"), NODE_TEST_ARGS
+# (see scripts/conformance-js.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +25,7 @@ LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/coze-rs-test.XXXXXX")"
 trap 'rm -rf "$LOG_DIR"' EXIT
 RUST_LOG_FILE="$LOG_DIR/cargo-test.log"
 PYTEST_LOG_FILE="$LOG_DIR/pytest.log"
+JS_LOG_FILE="$LOG_DIR/node-test.log"
 declare -a FAILED=()
 
 if [[ "${COZE_TEST_SKIP_RUST:-}" != 1 ]]; then
@@ -53,12 +57,20 @@ case "$pytest_rc" in
   *) FAILED+=("pytest (exit $pytest_rc)") ;;
 esac
 
+step "conformance: @coze/api (scripts/conformance-js.sh)"
+js_rc=0
+bash "$ROOT/scripts/conformance-js.sh" 2>&1 | tee "$JS_LOG_FILE" || js_rc=${PIPESTATUS[0]}
+((js_rc == 0)) || FAILED+=("conformance-js (exit $js_rc)")
+
 step "summary"
 if [[ -f "$RUST_LOG_FILE" ]]; then
   rust_summary "$RUST_LOG_FILE"
 fi
 # pytest's last line, e.g. "==== 70 passed, 1 xfailed in 31.2s ====".
 echo "conformance: $(grep -E '^=+ .* in [0-9.]+s.* =+$' "$PYTEST_LOG_FILE" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//')"
+
+# node's TAP totals, e.g. "# pass 26" and "# fail 0".
+echo "conformance-js: $(grep -E '^# (pass|fail|cancelled) [0-9]+$' "$JS_LOG_FILE" | sed 's/^# //' | paste -sd, - | sed 's/,/, /g')"
 
 if ((${#FAILED[@]})); then
   printf 'FAILED: %s\n' "${FAILED[@]}" >&2
