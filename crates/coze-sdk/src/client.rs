@@ -487,6 +487,7 @@ impl Client {
             rb = rb.timeout(req.timeout.unwrap_or(inner.request_timeout));
         }
 
+        let started = std::time::Instant::now();
         let sent = if stream {
             let idle = inner.stream_idle_timeout;
             match tokio::time::timeout(idle, rb.send()).await {
@@ -496,11 +497,23 @@ impl Client {
         } else {
             rb.send().await
         };
-        let response = sent.map_err(|e| self.transport_error(req, e))?;
+        let response = sent.map_err(|e| {
+            tracing::debug!(method = %req.method, path = %req.path, error = %e, "request failed");
+            self.transport_error(req, e)
+        })?;
 
         let status = response.status();
         let headers = response.headers();
         let logid = header_str(headers, "x-tt-logid");
+        // One line per request for `coze -v`: never the headers or the body (they hold tokens).
+        tracing::debug!(
+            method = %req.method,
+            url = %format_args!("{}{}", inner.base_url, req.path),
+            status = status.as_u16(),
+            logid = logid.as_deref().unwrap_or("-"),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "coze api request"
+        );
         let retry_after = header_str(headers, "retry-after").and_then(|v| parse_retry_after(&v));
         let is_event_stream = header_str(headers, "content-type")
             .is_some_and(|ct| ct.to_ascii_lowercase().contains("event-stream"));
