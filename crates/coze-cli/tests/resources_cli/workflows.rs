@@ -44,13 +44,32 @@ fn list_get_and_run_synchronously() {
 fn bad_params_and_unknown_workflows() {
     let fx = Fixture::start();
     let greeting = fx.workflow("greeting");
-    let malformed = fx.coze(&["workflow", "run", &greeting, "--param", "input"]);
-    assert_eq!(malformed.code, Some(2), "{}", malformed.stderr);
-    assert!(
-        malformed.stderr.contains("expected KEY=VALUE"),
-        "{}",
-        malformed.stderr
-    );
+    // Bad `--param`s are failures with a hint (exit 1), not clap usage errors (exit 2).
+    fx.coze(&["workflow", "run", &greeting, "--param", "input"])
+        .fails(1, "expected KEY=VALUE");
+    fx.coze(&["workflow", "run", &greeting, "--param", "=Ada"])
+        .fails(1, "empty key");
+    fx.coze(&["workflow", "run", &greeting, "--stream", "--param"])
+        .fails(1, "--param needs a value");
+    fx.coze(&[
+        "workflow",
+        "run",
+        &greeting,
+        "--param",
+        "input=Ada",
+        "--param",
+        "x",
+    ])
+    .fails(1, "expected KEY=VALUE");
+    fx.coze(&[
+        "chatflow",
+        &fx.workflow("chatflow"),
+        "-m",
+        "hi",
+        "--param",
+        "k",
+    ])
+    .fails(1, "expected KEY=VALUE");
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("params.json");

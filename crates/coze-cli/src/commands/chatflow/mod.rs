@@ -10,7 +10,6 @@ use std::io::IsTerminal;
 use clap::Args;
 use coze_sdk::{ChatEvent, ChatflowRequest, Client, ConversationId, WorkflowId};
 use futures_util::StreamExt;
-use serde_json::Value;
 
 use super::non_empty_arg;
 use super::workflow::params;
@@ -29,8 +28,8 @@ pub struct ChatflowArgs {
     #[arg(long, value_name = "ID")]
     pub conversation: Option<String>,
     /// A start-node input, KEY=VALUE, repeatable
-    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = params::param)]
-    pub params: Vec<(String, Value)>,
+    #[arg(long = "param", value_name = "KEY=VALUE", num_args = 0..=1, default_missing_value = "")]
+    pub params: Vec<String>,
 }
 
 /// How a turn ended.
@@ -42,6 +41,7 @@ enum Turn {
 /// # Errors
 /// A usage error for empty arguments; the chatflow's failure; the API error.
 pub async fn run(args: ChatflowArgs, settings: &Settings) -> anyhow::Result<()> {
+    let params = params::parse_all(&args.params)?;
     let client = settings.client()?;
     let out = &settings.output;
     let flow = WorkflowId::new(non_empty_arg(&args.id, "the chatflow id")?);
@@ -62,7 +62,7 @@ pub async fn run(args: ChatflowArgs, settings: &Settings) -> anyhow::Result<()> 
     let one_shot = next.is_some() && !interactive;
     while let Some(text) = next.take() {
         let mut req = ChatflowRequest::new(flow.clone()).user_message(text);
-        req.parameters.extend(args.params.iter().cloned());
+        req.parameters.extend(params.iter().cloned());
         if let Some(id) = &conversation {
             req = req.conversation(id.clone());
         }

@@ -1,8 +1,9 @@
 //! `coze workflow`: list, get, run (sync, `--stream`, `--async`), resume, status.
 //!
-//! Exit statuses: a malformed `--param` is a usage error (2); a params file that cannot be
-//! read or is not a JSON object, an unknown workflow (4200), a stale event id and a workflow
-//! that fails are failures (1), each with a hint.
+//! Exit statuses: a missing or malformed `--param` (parsed here, not by clap, so it is not a
+//! usage error), a params file that cannot be read or is not a JSON object, an unknown
+//! workflow (4200), a stale event id and a workflow that fails are failures (1), each with a
+//! hint.
 
 pub(crate) mod params;
 mod stream;
@@ -49,8 +50,8 @@ pub enum WorkflowCommand {
         /// The workflow id
         id: String,
         /// An input, KEY=VALUE (JSON values are sent as JSON), repeatable
-        #[arg(long = "param", value_name = "KEY=VALUE", value_parser = params::param)]
-        params: Vec<(String, Value)>,
+        #[arg(long = "param", value_name = "KEY=VALUE", num_args = 0..=1, default_missing_value = "")]
+        params: Vec<String>,
         /// Read the inputs from a JSON object in this file (--param overrides its keys)
         #[arg(long, value_name = "FILE")]
         params_file: Option<PathBuf>,
@@ -144,6 +145,7 @@ pub async fn run(command: WorkflowCommand, settings: &Settings) -> anyhow::Resul
             bot,
         } => {
             let id = workflow_id(&id)?;
+            let params = params::parse_all(&params)?;
             let inputs = params::collect(params_file.as_deref(), params)?;
             let mut req = WorkflowRunRequest::new(id.clone()).parameters(inputs);
             if let Some(bot) = bot {

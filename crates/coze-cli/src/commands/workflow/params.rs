@@ -10,25 +10,47 @@ use serde_json::{Map, Value};
 
 use crate::error::CliError;
 
-/// Parses `KEY=VALUE` for clap (a malformed value is a usage error, exit status 2).
+/// How `--param` is declared: the value is parsed here, not by clap, so that a malformed or
+/// missing one is a failure with a hint (exit status 1) as the issue asks, not a usage error.
+pub const HINT: &str = "pass each input as KEY=VALUE, e.g. --param input=hello (JSON values such as 3 or {\"a\":1} are sent as JSON)";
+
+/// Parses one `KEY=VALUE`.
 ///
 /// # Errors
-/// A message naming the problem when there is no `=` or the key is empty.
-pub fn param(arg: &str) -> Result<(String, Value), String> {
+/// A failure naming the problem, with a hint, when the value is missing, has no `=` or the
+/// key is empty.
+pub fn param(arg: &str) -> anyhow::Result<(String, Value)> {
+    if arg.trim().is_empty() {
+        return Err(CliError::failed("--param needs a value")
+            .with_hint(HINT)
+            .into());
+    }
     let Some((key, value)) = arg.split_once('=') else {
-        return Err(format!(
-            "expected KEY=VALUE, got `{arg}` (e.g. --param input=hello)"
-        ));
+        return Err(
+            CliError::failed(format!("--param expected KEY=VALUE, got `{arg}`"))
+                .with_hint(HINT)
+                .into(),
+        );
     };
     let key = key.trim();
     if key.is_empty() {
-        return Err(format!(
-            "the key is empty in `{arg}` (e.g. --param input=hello)"
-        ));
+        return Err(
+            CliError::failed(format!("--param has an empty key in `{arg}`"))
+                .with_hint(HINT)
+                .into(),
+        );
     }
     let parsed =
         serde_json::from_str(value.trim()).unwrap_or_else(|_| Value::String(value.to_string()));
     Ok((key.to_string(), parsed))
+}
+
+/// Parses every `--param`, stopping at the first bad one.
+///
+/// # Errors
+/// See [`param`].
+pub fn parse_all(args: &[String]) -> anyhow::Result<Vec<(String, Value)>> {
+    args.iter().map(|a| param(a)).collect()
 }
 
 /// The inputs: the file's object (if any), then the `--param`s on top.
@@ -100,6 +122,12 @@ mod tests {
         assert_eq!(param("k=a=b").unwrap().1, json!("a=b"));
         assert!(param("novalue").is_err());
         assert!(param("=x").is_err());
+        assert!(param("").unwrap_err().to_string().contains("needs a value"));
+        assert!(parse_all(&["a=1".into(), "b".into()]).is_err());
+        assert_eq!(
+            parse_all(&["a=1".into()]).unwrap(),
+            vec![("a".into(), json!(1))]
+        );
     }
 
     #[test]
