@@ -168,8 +168,7 @@ impl Output {
     /// A line on stderr. Failures to write diagnostics are ignored: there is nowhere left to
     /// report them, and they must not turn a successful command into a failed one.
     pub fn note(&self, text: &str) {
-        let mut err = io::stderr().lock();
-        let _ = writeln!(err, "{text}");
+        stderr_line(text);
     }
 
     /// A dimmed line on stderr.
@@ -181,6 +180,13 @@ impl Output {
     pub fn spinner(&self, message: &str) -> Spinner {
         Spinner::new(message)
     }
+}
+
+/// A line on stderr for code without an [`Output`]. Use it instead of `eprintln!`, which
+/// panics when stderr is a closed pipe (`coze ... 2>&1 | head -1`): a warning must never
+/// crash the command.
+pub fn stderr_line(text: &str) {
+    let _ = writeln!(io::stderr().lock(), "{text}");
 }
 
 /// A spinner on stderr until the first token arrives; cleared when stopped or dropped.

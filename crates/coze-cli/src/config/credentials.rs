@@ -288,7 +288,7 @@ impl CredentialStore {
         if let Some(warning) = stashed.warning
             && !FALLBACK_WARNED.swap(true, Ordering::Relaxed)
         {
-            eprintln!("{warning}");
+            crate::output::stderr_line(&warning);
         }
         let old = raw.profiles.insert(profile.to_owned(), stashed.entry);
         self.write(&raw)?;
@@ -329,7 +329,9 @@ impl CredentialStore {
         if let Err(e) = backend.delete(item)
             && warn
         {
-            eprintln!("warning: cannot remove old tokens from the OS keyring ({e})");
+            crate::output::stderr_line(&format!(
+                "warning: cannot remove old tokens from the OS keyring ({e})"
+            ));
         }
     }
 
@@ -342,11 +344,11 @@ impl CredentialStore {
             Err(_) if path.exists() => {
                 let aside = self.dir.join(format!("{FILE_NAME}.corrupt"));
                 fs::rename(&path, &aside).map_err(|e| io_error(&path, &e))?;
-                eprintln!(
+                crate::output::stderr_line(&format!(
                     "warning: moved the unreadable {} to {}",
                     path.display(),
                     aside.display()
-                );
+                ));
                 Ok(RawFile::default())
             }
             Err(e) => Err(e),

@@ -31,11 +31,11 @@ pub(crate) fn restrict(path: &Path, mode: u32) -> io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let current = fs::metadata(path)?.permissions().mode() & 0o777;
         if current & 0o077 != 0 {
-            eprintln!(
+            crate::output::stderr_line(&format!(
                 "warning: {} had permissions {current:o}, which lets other users read it; \
                  changing to {mode:o}",
                 path.display()
-            );
+            ));
             fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
         }
     }

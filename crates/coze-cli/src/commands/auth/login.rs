@@ -390,11 +390,16 @@ async fn browser_login(
         url = url.workspace(ws);
     }
     let url = url.build();
-    eprintln!("Open this URL in a browser to authorize coze:\n\n  {url}\n");
+    crate::output::stderr_line(&format!(
+        "Open this URL in a browser to authorize coze:\n\n  {url}\n"
+    ));
     if !args.no_browser && !open_browser(&url) {
-        eprintln!("(could not open a browser; copy the URL above)");
+        crate::output::stderr_line("(could not open a browser; copy the URL above)");
     }
-    eprintln!("Waiting for the authorization (up to {}s)...", args.timeout);
+    crate::output::stderr_line(&format!(
+        "Waiting for the authorization (up to {}s)...",
+        args.timeout
+    ));
     let code = listener
         .wait(&state, Duration::from_secs(args.timeout))
         .await?;
@@ -406,12 +411,12 @@ async fn browser_login(
 
 async fn device(plan: &Plan, app: &OAuthApp, http: &reqwest::Client) -> anyhow::Result<OAuthToken> {
     let show = |code: &coze_sdk::auth::DeviceCode| {
-        eprintln!(
+        crate::output::stderr_line(&format!(
             "To authorize coze, open\n\n  {}\n\nand enter the code {} (valid for {} minutes).\nWaiting...",
             code.verification_url(),
             code.user_code,
             code.expires_in.div_ceil(60)
-        );
+        ));
     };
     let interrupted = std::sync::atomic::AtomicBool::new(false);
     let cancel = async {

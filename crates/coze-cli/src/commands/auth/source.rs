@@ -131,7 +131,7 @@ pub fn login_command(profile: &str) -> String {
 /// Prints a warning when a PAT's recorded expiry date is near or past.
 pub fn warn_pat_expiry(profile: &str, creds: &StoredCredentials, now: i64) {
     if let Some(message) = pat_expiry_warning(profile, creds, now) {
-        eprintln!("warning: {message}");
+        crate::output::stderr_line(&format!("warning: {message}"));
     }
 }
 
