@@ -52,9 +52,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 pub fn non_empty_arg(value: &str, name: &str) -> anyhow::Result<String> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(CliError::usage(format!("{name} is empty")).into());
+        return Err(empty_arg(name).into());
     }
     Ok(value.to_string())
+}
+
+/// The usage error for an argument given as an empty string, with what to do about it.
+pub fn empty_arg(name: &str) -> CliError {
+    CliError::usage(format!("{name} is empty")).with_hint(format!(
+        "pass a value for {name}; an empty one usually means a shell variable was not set"
+    ))
 }
 
 /// Parses `KEY=VALUE` (for `--meta`).
@@ -67,5 +74,31 @@ pub fn key_value(arg: &str) -> Result<(String, String), String> {
             Ok((key.trim().to_string(), value.to_string()))
         }
         _ => Err(format!("expected KEY=VALUE, got `{arg}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_arguments_are_usage_errors_with_a_hint() {
+        let err = non_empty_arg(" \n", "--conversation").expect_err("empty");
+        assert_eq!(
+            crate::error::exit_code(&err),
+            std::process::ExitCode::from(crate::error::EXIT_USAGE)
+        );
+        let mut text = Vec::new();
+        crate::error::report(&err, crate::output::Style::plain(), &mut text).expect("report");
+        let text = String::from_utf8(text).expect("utf-8");
+        assert!(
+            text.starts_with("error: --conversation is empty\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hint: pass a value for --conversation"),
+            "{text}"
+        );
+        assert_eq!(non_empty_arg(" 42 ", "--bot").expect("kept"), "42");
     }
 }

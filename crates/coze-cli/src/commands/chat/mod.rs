@@ -112,7 +112,7 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
 fn non_empty(value: Option<&str>, name: &str) -> anyhow::Result<Option<String>> {
     match value.map(str::trim) {
         None => Ok(None),
-        Some("") => Err(CliError::usage(format!("{name} is empty")).into()),
+        Some("") => Err(super::empty_arg(name).into()),
         Some(v) => Ok(Some(v.to_string())),
     }
 }
