@@ -225,10 +225,11 @@ fn unreachable_host_is_one_line_and_a_hint() {
 }
 
 #[test]
-fn empty_message_and_missing_token_are_usage_errors() {
+fn empty_message_fails_and_missing_token_is_a_usage_error() {
     let fx = Fixture::start();
     let r = run(&mut fx.ask("echo", "   "));
-    assert_eq!(r.code, Some(2));
+    assert_eq!(r.code, Some(1), "an empty message exits 1 with a hint");
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
     assert!(r.stderr.contains("the message is empty"), "{}", r.stderr);
 
     let r = run(fx.bare().args([

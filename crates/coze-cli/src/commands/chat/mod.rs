@@ -99,7 +99,8 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
     match options.message {
         Some(message) => {
             if message.trim().is_empty() {
-                return Err(CliError::usage("the message is empty")
+                // Exit 1, not 2: issue 2 lists an empty message among the bad inputs that exit 1.
+                return Err(CliError::failed("the message is empty")
                     .with_hint("pass the text to send: coze chat --bot <id> -m \"hello\"")
                     .into());
             }

@@ -52,7 +52,7 @@ pub async fn run(args: ChatflowArgs, settings: &Settings) -> anyhow::Result<()> 
     let interactive = std::io::stdin().is_terminal() && !out.json();
     let mut next = match args.message {
         Some(text) if text.trim().is_empty() => {
-            return Err(CliError::usage("the message is empty")
+            return Err(CliError::failed("the message is empty")
                 .with_hint("pass the text to send: coze chatflow <id> -m \"hello\"")
                 .into());
         }
