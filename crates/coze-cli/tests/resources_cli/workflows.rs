@@ -307,3 +307,76 @@ fn chatflow_asks_then_answers_in_the_same_conversation() {
     fx.coze(&["chatflow", "7390000000000999999", "-m", "hi"])
         .fails(1, "code 4200");
 }
+
+/// The interactive path of `run --stream`: at a terminal the question is asked and the typed
+/// answer resumes the run. util-linux `script` gives the command a pseudo-terminal; the test
+/// is skipped (with a note) where `script` is missing.
+#[test]
+fn stream_at_a_terminal_asks_and_resumes() {
+    let fx = Fixture::start();
+    let Some(text) = in_a_terminal(&fx, "Paris\n") else {
+        return;
+    };
+    let asked = text.find("? Which city").expect("the question is asked");
+    let answer = text
+        .rfind("The weather in Paris is sunny")
+        .expect("the answer resumes the run");
+    assert!(asked < answer, "{text}");
+    assert!(!text.contains("coze workflow resume"), "{text}");
+
+    // Ctrl-D instead of an answer: the run is left waiting, the hint is on its own line.
+    let Some(text) = in_a_terminal(&fx, "\u{4}") else {
+        return;
+    };
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("no answer given; resume later with: coze workflow resume")),
+        "{text}"
+    );
+}
+
+/// `coze workflow run <question> --stream` in a pseudo-terminal fed `input`; the merged
+/// output, or `None` (skipped) without `script`.
+fn in_a_terminal(fx: &Fixture, input: &str) -> Option<String> {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return None;
+    }
+    let coze = assert_cmd::cargo::cargo_bin("coze");
+    let args = [
+        coze.to_str().expect("a UTF-8 binary path"),
+        "--base-url",
+        fx.emu.base_url(),
+        "--token",
+        fx.emu.pat(),
+        "workflow",
+        "run",
+        &fx.workflow("question"),
+        "--stream",
+    ];
+    let line = args
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = assert_cmd::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("COZE_API_TOKEN")
+        .env_remove("COZE_API_BASE")
+        .env_remove("COZE_PROFILE")
+        .env("HOME", fx.home.path())
+        .env("COZE_CONFIG_DIR", fx.home.path().join("coze"))
+        .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(60))
+        .write_stdin(input)
+        .output()
+        .expect("script runs");
+    // The pseudo-terminal merges stdout and stderr.
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    Some(text)
+}

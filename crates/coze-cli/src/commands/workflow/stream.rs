@@ -112,6 +112,10 @@ async fn ask(question: &str) -> anyhow::Result<Option<String>> {
         std::io::stdin().read_line(&mut line).map(|_| line)
     })
     .await??;
+    if line.is_empty() {
+        // Ctrl-D: the terminal echoed no newline, so end the question's line here.
+        eprintln!();
+    }
     let answer = line.trim().to_string();
     Ok((!answer.is_empty()).then_some(answer))
 }
