@@ -124,6 +124,27 @@ async fn workspaces_list_personal_then_team_with_paging() {
 }
 
 #[tokio::test]
+async fn huge_page_numbers_give_empty_pages() {
+    let h = H::start().await;
+    let space = h.emu.workspace_id().to_string();
+    let max = i64::MAX;
+    let ws = h.get(&format!("/v1/workspaces?page_num={max}")).await;
+    assert_eq!(ws["data"]["workspaces"], json!([]), "{ws}");
+    let wf = h.get(&format!("/v1/workflows?page_num={max}")).await;
+    assert_eq!(wf["code"], 0, "{wf}");
+    let bots = h
+        .get(&format!("/v1/bots?workspace_id={space}&page_num={max}"))
+        .await;
+    assert_eq!(bots["code"], 0, "{bots}");
+    let legacy = h
+        .get(&format!(
+            "/v1/space/published_bots_list?space_id={space}&page_index={max}"
+        ))
+        .await;
+    assert_eq!(legacy["data"]["space_bots"], json!([]), "{legacy}");
+}
+
+#[tokio::test]
 async fn created_bot_chats_only_while_published() {
     let h = H::start().await;
     let space = h.emu.workspace_id().to_string();

@@ -345,7 +345,8 @@ fn bots_in(
 }
 
 fn page<T>(items: Vec<T>, page: i64, size: i64) -> Vec<T> {
-    let start = ((page.max(1) - 1) * size) as usize;
+    // Saturating: a huge page number from the client is an empty page, not an overflow panic.
+    let start = usize::try_from((page.max(1) - 1).saturating_mul(size)).unwrap_or(usize::MAX);
     items.into_iter().skip(start).take(size as usize).collect()
 }
 

@@ -490,7 +490,8 @@ async fn list(
         .iter()
         .filter(|def| visible && mode.is_none_or(|m| m == def.mode()))
         .collect();
-    let start = ((page_num - 1) * page_size) as usize;
+    // Saturating: a huge page_num from the client is an empty page, not an overflow panic.
+    let start = usize::try_from((page_num - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
     let items: Vec<Value> = all
         .iter()
         .skip(start)

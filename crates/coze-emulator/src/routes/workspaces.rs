@@ -71,7 +71,8 @@ async fn list(
         let personal = |w: &WorkspaceRecord| w.kind != WorkspaceKind::Personal;
         (personal(a), a.id.len(), &a.id).cmp(&(personal(b), b.id.len(), &b.id))
     });
-    let start = ((page_num - 1) * page_size) as usize;
+    // Saturating: a huge page_num from the client is an empty page, not an overflow panic.
+    let start = usize::try_from((page_num - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
     let page: Vec<Value> = visible
         .iter()
         .skip(start)
