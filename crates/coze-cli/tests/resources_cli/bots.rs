@@ -145,6 +145,10 @@ fn files_upload_get_and_errors() {
     let missing = dir.path().join("missing.txt");
     fx.coze(&["files", "upload", missing.to_str().unwrap()])
         .fails(1, "does not exist");
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    fx.coze(&["files", "upload", empty.to_str().unwrap()])
+        .fails(1, "empty.txt is empty");
     let big = dir.path().join("big.bin");
     std::fs::write(&big, vec![0u8; UPLOAD_LIMIT as usize + 1]).unwrap();
     let refused = fx

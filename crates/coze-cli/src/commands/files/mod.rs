@@ -86,6 +86,12 @@ pub async fn upload(
     let mut upload = FileUpload::from_path(path)
         .await
         .map_err(|e| file_error(path, e))?;
+    if upload.is_empty() {
+        // The SDK refuses it too, but without a hint.
+        return Err(CliError::failed(format!("{} is empty", path.display()))
+            .with_hint("Coze does not accept empty files: upload a file with some content")
+            .into());
+    }
     if let Some(mime) = mime {
         upload = upload.content_type(non_empty_arg(&mime, "--type")?);
     }
