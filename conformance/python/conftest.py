@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -117,17 +116,6 @@ class Emulator:
             os.unlink(self.stderr_path)
         except OSError:
             pass
-        self._remove_key_file()
-
-    def _remove_key_file(self) -> None:
-        # The emulator writes its JWT app's private key to <tmp>/coze-emulator-<pid>/ and leaves
-        # it there when it exits; remove exactly that directory so runs do not pile them up.
-        key_path = (self.info.get("oauth") or {}).get("jwt_private_key_path")
-        if not key_path:
-            return
-        key_dir = Path(key_path).parent
-        if key_dir.name == f"coze-emulator-{self.proc.pid}":
-            shutil.rmtree(key_dir, ignore_errors=True)
 
 
 def make_coze(base_url: str, token: str) -> Coze:

@@ -49,7 +49,11 @@ pub fn answer(ctx: &ChatContext) -> BotReply {
         ));
     }
     for file in ctx.query().map(|t| t.files()).unwrap_or_default() {
-        text.push_str(&format!(" You attached {} {}.", file.kind, describe(ctx, &file)));
+        text.push_str(&format!(
+            " You attached {} {}.",
+            file.kind,
+            describe(ctx, &file)
+        ));
     }
     let topic: String = query.trim().chars().take(40).collect();
     let follow_ups = if topic.is_empty() {
@@ -71,7 +75,11 @@ fn describe(ctx: &ChatContext, file: &FileRef) -> String {
             Some(name) => format!("\"{name}\" (file_id {id})"),
             None => format!("file_id {id} (not an uploaded file)"),
         },
-        (None, Some(url)) => match url.split(['?', '#']).next().and_then(|u| u.rsplit('/').next()) {
+        (None, Some(url)) => match url
+            .split(['?', '#'])
+            .next()
+            .and_then(|u| u.rsplit('/').next())
+        {
             Some(last) if !last.is_empty() && url.contains("://") => format!("\"{last}\" ({url})"),
             _ => url.clone(),
         },

@@ -13,12 +13,13 @@ pub mod jwt;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use rand::Rng as _;
 use rsa::RsaPrivateKey;
-use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
+use rsa::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, LineEnding};
 use serde_json::{Value, json};
 
 use crate::envelope::ApiError;
@@ -208,38 +209,86 @@ pub struct OAuthIds {
     pub team_bot_id: String,
 }
 
-/// The JWT app's key: generated once per process and written to a temp file.
+/// The JWT app's key, shared by every emulator of this user: kept in one PEM file under the
+/// user's cache directory (`~/.cache/coze-emulator/` on Linux; the temp dir as a fallback),
+/// created on first use. One file instead of one per process means nothing piles up in the
+/// temp dir, and no 2048-bit key generation at every start.
 struct JwtKeyFile {
     key: RsaPrivateKey,
-    path: Option<std::path::PathBuf>,
+    path: Option<PathBuf>,
 }
 
 fn jwt_key() -> &'static JwtKeyFile {
     static KEY: OnceLock<JwtKeyFile> = OnceLock::new();
     KEY.get_or_init(|| {
-        // The only failure is an RNG failure, which leaves nothing sensible to do.
-        let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
-            .expect("RSA key generation needs a working OS random generator");
-        let path = write_key_file(&key)
-            .map_err(|e| tracing::warn!("cannot write the JWT app's private key file: {e}"))
-            .ok();
-        JwtKeyFile { key, path }
+        let dir = dirs::cache_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("coze-emulator");
+        load_or_create_key(&dir)
     })
 }
 
-fn write_key_file(key: &RsaPrivateKey) -> std::io::Result<std::path::PathBuf> {
+fn load_or_create_key(dir: &Path) -> JwtKeyFile {
+    let path = dir.join("jwt_app_private_key.pem");
+    if let Some(key) = read_key(&path) {
+        return JwtKeyFile {
+            key,
+            path: Some(path),
+        };
+    }
+    // The only failure is an RNG failure, which leaves nothing sensible to do.
+    let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+        .expect("RSA key generation needs a working OS random generator");
+    if let Err(e) = write_key_file(dir, &path, &key) {
+        tracing::warn!("cannot write the JWT app's private key file: {e}");
+    }
+    // Another emulator may have written its key first: use the one on disk, so the key the
+    // emulator checks signatures with is the one its `info()` points at.
+    match read_key(&path) {
+        Some(on_disk) => JwtKeyFile {
+            key: on_disk,
+            path: Some(path),
+        },
+        None => JwtKeyFile { key, path: None },
+    }
+}
+
+fn read_key(path: &Path) -> Option<RsaPrivateKey> {
+    let pem = std::fs::read_to_string(path).ok()?;
+    RsaPrivateKey::from_pkcs8_pem(&pem).ok()
+}
+
+/// Writes the key to a private temp file, then links it into place only if no other process
+/// did so first (a corrupt file is replaced), so readers never see a half-written key.
+fn write_key_file(dir: &Path, path: &Path, key: &RsaPrivateKey) -> std::io::Result<()> {
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let dir = std::env::temp_dir().join(format!("coze-emulator-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("jwt_app_private_key.pem");
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    let tmp = dir.join(format!(".jwt_app_private_key.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(&mut options.open(&path)?, pem.as_bytes())?;
-    Ok(path)
+    let written = options.open(&tmp).and_then(|mut file| {
+        std::io::Write::write_all(&mut file, pem.as_bytes())?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| {
+        if path.exists() && read_key(path).is_none() {
+            std::fs::remove_file(path)?;
+        }
+        match std::fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            other => other,
+        }
+    });
+    let _ = std::fs::remove_file(&tmp);
+    linked
 }
 
 /// The JWT app's private key as PKCS#8 PEM (for in-process tests).
@@ -468,6 +517,24 @@ mod tests {
     use super::*;
     use crate::state::Settings;
     use std::time::Duration;
+
+    #[test]
+    fn the_jwt_key_file_is_shared_and_a_corrupt_one_is_replaced() {
+        let dir = std::env::temp_dir().join(format!("coze-emulator-keytest-{}", random_hex(6)));
+        let first = load_or_create_key(&dir);
+        let path = first.path.clone().expect("the key file is written");
+        // A second emulator reuses the file instead of generating (and leaving) another one.
+        let second = load_or_create_key(&dir);
+        assert_eq!(second.path.as_deref(), Some(path.as_path()));
+        assert_eq!(first.key, second.key);
+        std::fs::write(&path, "not a key").unwrap();
+        let third = load_or_create_key(&dir);
+        assert_ne!(third.key, first.key);
+        assert_eq!(read_key(&path), Some(third.key.clone()));
+        let leftovers = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(leftovers, 1, "only the key file stays");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn issue(state: &AppState, store: &mut Store, ttl_seconds: i64) -> Value {
         let issue = Issue {
