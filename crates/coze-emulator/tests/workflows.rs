@@ -232,6 +232,38 @@ async fn question_interrupts_and_resume_finishes_once() {
 }
 
 #[tokio::test]
+async fn an_async_run_stopped_at_a_question_shows_the_event_id_and_resumes() {
+    let w = Wf::start().await;
+    let question = w.id("question");
+    let started: Value = w
+        .post(
+            "/v1/workflow/run",
+            json!({"workflow_id": question, "is_async": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let execute_id = started["execute_id"].as_str().unwrap().to_string();
+    let path = format!("/v1/workflows/{question}/run_histories/{execute_id}");
+    let waiting = w.get(&path).await;
+    let history = &waiting["data"][0];
+    assert_eq!(history["execute_status"], "Running", "{waiting}");
+    let event_id = history["interrupt_data"]["event_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no interrupt_data in {waiting}"))
+        .to_string();
+    assert!(event_id.starts_with(&execute_id), "{event_id}");
+
+    let resume = json!({"workflow_id": question, "event_id": event_id, "resume_data": "Oslo", "interrupt_type": 2});
+    let events = parse_workflow_sse(&w.stream("/v1/workflow/stream_resume", resume).await);
+    assert_eq!(names(&events), ["Message", "Message", "Done"]);
+    let done = w.get(&path).await;
+    assert_eq!(done["data"][0]["execute_status"], "Success", "{done}");
+    assert!(done["data"][0].get("interrupt_data").is_none(), "{done}");
+}
+
+#[tokio::test]
 async fn failing_workflow_ends_with_an_error_event() {
     let w = Wf::start().await;
     let events = parse_workflow_sse(

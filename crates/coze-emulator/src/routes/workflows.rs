@@ -179,6 +179,11 @@ async fn run(
     let script = workflows::run(req.def.kind, &req.params, slow(&state));
     if req.is_async {
         let execute_id = record(&state, &req, RunMode::Async, &script);
+        // A question node stops an async run too: its history then carries the event id to
+        // resume with, instead of staying "Running" with nothing to answer.
+        if script.interrupt().is_some() {
+            interrupt(&state, req.def.id, &execute_id);
+        }
         let mut fields = Map::new();
         fields.insert("execute_id".into(), json!(execute_id));
         fields.insert(
