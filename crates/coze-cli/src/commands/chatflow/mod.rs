@@ -146,7 +146,10 @@ async fn turn(
 /// terminal, stdin is read the same way (so `echo hi | coze chatflow ID` works).
 async fn read_line(interactive: bool, prompt: &'static str) -> anyhow::Result<Option<String>> {
     if interactive {
-        eprint!("{prompt}");
+        // Not eprint!: it panics when stderr is a closed pipe.
+        let mut err = std::io::stderr().lock();
+        let _ = std::io::Write::write_all(&mut err, prompt.as_bytes());
+        let _ = std::io::Write::flush(&mut err);
     }
     let line = tokio::task::spawn_blocking(|| {
         let mut line = String::new();

@@ -3,6 +3,7 @@
 //! With `--json` every event is one JSON line on stdout.
 
 use std::io::IsTerminal;
+use std::io::Write as _;
 
 use coze_sdk::{
     Client, ResumeRequest, WorkflowEvent, WorkflowId, WorkflowInterrupt, WorkflowStream,
@@ -106,7 +107,12 @@ pub async fn resume(client: &Client, req: ResumeRequest) -> anyhow::Result<Workf
 
 /// Asks `question` on stderr and reads one line; `None` when the answer is empty or stdin ends.
 async fn ask(question: &str) -> anyhow::Result<Option<String>> {
-    eprint!("? {question} ");
+    // Not eprint!: it panics when stderr is a closed pipe.
+    {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "? {question} ");
+        let _ = err.flush();
+    }
     let line = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)
@@ -114,7 +120,7 @@ async fn ask(question: &str) -> anyhow::Result<Option<String>> {
     .await??;
     if line.is_empty() {
         // Ctrl-D: the terminal echoed no newline, so end the question's line here.
-        eprintln!();
+        crate::output::stderr_line("");
     }
     let answer = line.trim().to_string();
     Ok((!answer.is_empty()).then_some(answer))
