@@ -8,13 +8,15 @@
 //! CPU time of the benchmark thread (Linux `/proc/thread-self/schedstat`), which is the "one
 //! core" figure when other processes share the machine.
 //!
-//! Measured 2026-11-21 00:24 UTC on this 2-core Xeon while other builds ran (load average 9.5):
-//! - `cpu/chat_delta_events`: 1.50 M events/s (one core; the target is >= 1 M/s)
-//! - `wall/chat_delta_events`: 0.60 M events/s (wall clock; the cores were shared ~5 ways)
-//! - `cpu/sse_only` (framing without JSON): 4.67 M events/s; typed JSON decoding is the
+//! Measured 2026-11-21 00:57 UTC on this 2-core Xeon, idle (load average 1.3), with
+//! `cargo bench -p coze-sdk --bench sse_decode`:
+//! - `wall/chat_delta_events`: 1.38 M events/s (7.26 ms per 10,000 events; target >= 1 M/s)
+//! - `cpu/chat_delta_events`: 1.42 M events/s (one core's CPU time)
+//! - `wall/sse_only` (framing without JSON): 4.52 M events/s; typed JSON decoding is the
 //!   larger part.
 //!
-//! Re-run on an idle machine for a clean wall-clock figure.
+//! An earlier run on the same machine while other builds shared the cores (load 9.5) gave
+//! 1.50 M/s CPU time but only 0.60 M/s wall clock: compare `cpu/*` figures across loads.
 
 use std::hint::black_box;
 use std::time::Instant;
