@@ -26,6 +26,7 @@ trap 'rm -rf "$LOG_DIR"' EXIT
 RUST_LOG_FILE="$LOG_DIR/cargo-test.log"
 PYTEST_LOG_FILE="$LOG_DIR/pytest.log"
 JS_LOG_FILE="$LOG_DIR/node-test.log"
+EXAMPLES_LOG_FILE="$LOG_DIR/examples.log"
 declare -a FAILED=()
 
 if [[ "${COZE_TEST_SKIP_RUST:-}" != 1 ]]; then
@@ -62,6 +63,12 @@ js_rc=0
 bash "$ROOT/scripts/conformance-js.sh" 2>&1 | tee "$JS_LOG_FILE" || js_rc=${PIPESTATUS[0]}
 ((js_rc == 0)) || FAILED+=("conformance-js (exit $js_rc)")
 
+step "coze-sdk examples against the emulator (scripts/examples.sh)"
+cargo build -p coze-sdk --examples
+examples_rc=0
+bash "$ROOT/scripts/examples.sh" 2>&1 | tee "$EXAMPLES_LOG_FILE" || examples_rc=${PIPESTATUS[0]}
+((examples_rc == 0)) || FAILED+=("examples (exit $examples_rc)")
+
 step "summary"
 if [[ -f "$RUST_LOG_FILE" ]]; then
   rust_summary "$RUST_LOG_FILE"
@@ -71,6 +78,8 @@ echo "conformance: $(grep -E '^=+ .* in [0-9.]+s.* =+$' "$PYTEST_LOG_FILE" | tai
 
 # node's TAP totals, e.g. "# pass 26" and "# fail 0".
 echo "conformance-js: $(grep -E '^# (pass|fail|cancelled) [0-9]+$' "$JS_LOG_FILE" | sed 's/^# //' | paste -sd, - | sed 's/,/, /g')"
+
+grep -E '^examples: ' "$EXAMPLES_LOG_FILE" || echo "examples: did not run"
 
 if ((${#FAILED[@]})); then
   printf 'FAILED: %s\n' "${FAILED[@]}" >&2
