@@ -64,7 +64,7 @@ bash "$ROOT/scripts/conformance-js.sh" 2>&1 | tee "$JS_LOG_FILE" || js_rc=${PIPE
 ((js_rc == 0)) || FAILED+=("conformance-js (exit $js_rc)")
 
 step "coze-sdk examples against the emulator (scripts/examples.sh)"
-cargo build -p coze-sdk --examples
+cargo build --workspace --examples  # workspace-wide: same features as the build above, no rebuild
 examples_rc=0
 bash "$ROOT/scripts/examples.sh" 2>&1 | tee "$EXAMPLES_LOG_FILE" || examples_rc=${PIPESTATUS[0]}
 ((examples_rc == 0)) || FAILED+=("examples (exit $examples_rc)")
