@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{JsonBody, Params, opt_id};
+use super::{JsonBody, Params, opt_id, page_start};
 use crate::auth::Authed;
 use crate::bots::echo::Echo;
 use crate::envelope::{self, ApiError};
@@ -345,8 +345,7 @@ fn bots_in(
 }
 
 fn page<T>(items: Vec<T>, page: i64, size: i64) -> Vec<T> {
-    // Saturating: a huge page number from the client is an empty page, not an overflow panic.
-    let start = usize::try_from((page.max(1) - 1).saturating_mul(size)).unwrap_or(usize::MAX);
+    let start = page_start(page, size);
     items.into_iter().skip(start).take(size as usize).collect()
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::messages::EnterMessage;
-use super::{JsonBody, Params, opt_id};
+use super::{JsonBody, Params, opt_id, page_start};
 use crate::auth::Authed;
 use crate::envelope::{ApiError, ok, ok_empty};
 use crate::state::{AppState, ConversationRecord, MessageRecord};
@@ -217,7 +217,7 @@ async fn list(
     if !ascending {
         mine.reverse();
     }
-    let start = usize::try_from((page_num - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+    let start = page_start(page_num, page_size);
     let page: Vec<Value> = mine
         .iter()
         .skip(start)

@@ -99,6 +99,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
+/// The index of the first item on page `page_num` (1-based; below 1 counts as 1) of
+/// `page_size` items. Saturating: a huge page number from the client is an empty page,
+/// not an overflow panic.
+pub fn page_start(page_num: i64, page_size: i64) -> usize {
+    usize::try_from((page_num.max(1) - 1).saturating_mul(page_size)).unwrap_or(usize::MAX)
+}
+
 /// A JSON request body, read whatever the Content-Type says (some SDKs send none); an
 /// empty body is `{}`.
 #[derive(Debug, Clone)]

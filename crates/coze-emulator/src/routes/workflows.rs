@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{JsonBody, Params, opt_id};
+use super::{JsonBody, Params, opt_id, page_start};
 use crate::auth::Authed;
 use crate::envelope::{self, ApiError};
 use crate::sse::{self, EventSender, Framing};
@@ -495,8 +495,7 @@ async fn list(
         .iter()
         .filter(|def| visible && mode.is_none_or(|m| m == def.mode()))
         .collect();
-    // Saturating: a huge page_num from the client is an empty page, not an overflow panic.
-    let start = usize::try_from((page_num - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+    let start = page_start(page_num, page_size);
     let items: Vec<Value> = all
         .iter()
         .skip(start)

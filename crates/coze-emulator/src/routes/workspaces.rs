@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::Params;
+use super::{Params, page_start};
 use crate::auth::Authed;
 use crate::envelope::{self, ApiError};
 use crate::state::{AppState, WorkspaceKind, WorkspaceRecord};
@@ -71,8 +71,7 @@ async fn list(
         let personal = |w: &WorkspaceRecord| w.kind != WorkspaceKind::Personal;
         (personal(a), a.id.len(), &a.id).cmp(&(personal(b), b.id.len(), &b.id))
     });
-    // Saturating: a huge page_num from the client is an empty page, not an overflow panic.
-    let start = usize::try_from((page_num - 1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+    let start = page_start(page_num, page_size);
     let page: Vec<Value> = visible
         .iter()
         .skip(start)
