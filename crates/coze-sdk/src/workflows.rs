@@ -260,20 +260,19 @@ impl Stream for WorkflowStream {
         if this.ended {
             return Poll::Ready(None);
         }
-        let item = match Pin::new(&mut this.inner).poll_next(cx) {
+        let last_id = &mut this.last_id;
+        let item = match this.inner.poll_map(cx, |sse| {
+            *last_id = sse.id.map(str::to_owned);
+            WorkflowEvent::parse(sse.event, sse.data)
+        }) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(item) => item,
         };
         let out = match item {
-            Some(Ok(sse)) => {
-                this.last_id = sse.id;
-                let parsed = WorkflowEvent::parse(&sse.event, &sse.data);
-                if let Ok(ev) = &parsed {
-                    this.finished |= ev.is_terminal();
-                    this.ended |=
-                        matches!(ev, WorkflowEvent::Done { .. } | WorkflowEvent::Error(_));
-                }
-                parsed
+            Some(Ok(ev)) => {
+                this.finished |= ev.is_terminal();
+                this.ended |= matches!(ev, WorkflowEvent::Done { .. } | WorkflowEvent::Error(_));
+                Ok(ev)
             }
             Some(Err(Error::StreamCut { .. })) | None if this.finished => {
                 this.ended = true;
