@@ -12,6 +12,7 @@ pub mod files;
 pub mod glif;
 pub mod messages;
 pub mod serve;
+mod stdin;
 pub mod workflow;
 pub mod workspaces;
 

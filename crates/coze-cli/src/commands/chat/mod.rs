@@ -6,6 +6,8 @@ mod repl;
 mod tools;
 mod turn;
 
+pub(crate) use turn::failed;
+
 use std::path::PathBuf;
 
 use clap::Args;

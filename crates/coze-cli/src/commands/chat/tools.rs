@@ -1,9 +1,10 @@
 //! Answering a bot's tool calls (`requires_action`) from the terminal or from stdin.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use coze_sdk::{Chat, ToolCall, ToolCallType, ToolOutput};
 
+use super::super::stdin;
 use super::input::{Input, LineReader};
 use super::turn::tool_outputs;
 use crate::error::CliError;
@@ -81,21 +82,10 @@ fn describe(call: &ToolCall) -> String {
 }
 
 async fn read_stdin_line(call: &ToolCall, chat: &Chat) -> anyhow::Result<String> {
-    let prompt = format!("{} › ", label(call));
-    let line = tokio::task::spawn_blocking(move || -> std::io::Result<Option<String>> {
-        let stdin = std::io::stdin();
-        if stdin.is_terminal() {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "{prompt}");
-            let _ = err.flush();
-        }
-        let mut line = String::new();
-        match stdin.lock().read_line(&mut line)? {
-            0 => Ok(None),
-            _ => Ok(Some(line.trim_end_matches(['\r', '\n']).to_string())),
-        }
-    })
-    .await??;
+    let prompt = std::io::stdin()
+        .is_terminal()
+        .then(|| format!("{} › ", label(call)));
+    let line = stdin::read_line(prompt).await?;
     line.ok_or_else(|| {
         CliError::failed(format!(
             "the bot asked for the output of `{}`, but stdin has no more input",

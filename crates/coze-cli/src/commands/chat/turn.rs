@@ -245,7 +245,7 @@ impl<'a> TurnView<'a> {
                 ChatEvent::ChatFailed(chat) => {
                     self.spinner = None;
                     self.end_line();
-                    return Err(failed(&chat, logid.as_deref()).into());
+                    return Err(failed("chat", &chat, logid.as_deref()).into());
                 }
                 ChatEvent::Done { .. } => {
                     self.spinner = None;
@@ -364,7 +364,8 @@ fn eprint_dim(out: &Output, text: &str) {
 }
 
 /// The error of a `conversation.chat.failed` event.
-fn failed(chat: &Chat, logid: Option<&str>) -> CliError {
+/// The error for a chat (or chatflow: `what`) that ended with `conversation.chat.failed`.
+pub(crate) fn failed(what: &str, chat: &Chat, logid: Option<&str>) -> CliError {
     let (message, hint) = match chat.error() {
         Some(e) => {
             let msg = if e.msg.trim().is_empty() {
@@ -373,12 +374,12 @@ fn failed(chat: &Chat, logid: Option<&str>) -> CliError {
                 e.msg.trim()
             };
             (
-                format!("the chat failed: {msg} (code {})", e.code),
+                format!("the {what} failed: {msg} (code {})", e.code),
                 code_hint(e.code),
             )
         }
         None => (
-            "the chat failed without an error code".to_string(),
+            format!("the {what} failed without an error code"),
             "retry; if it keeps failing, check the bot in Coze".to_string(),
         ),
     };
@@ -453,7 +454,7 @@ mod tests {
             r#"{"id":"1","conversation_id":"2","status":"failed","last_error":{"code":5000,"msg":"boom"}}"#,
         )
         .expect("valid chat");
-        let err = anyhow::Error::new(failed(&chat, Some("LOG1")));
+        let err = anyhow::Error::new(failed("chat", &chat, Some("LOG1")));
         let mut text = Vec::new();
         crate::error::report(&err, crate::output::Style::plain(), &mut text).expect("report");
         let text = String::from_utf8(text).expect("utf-8");

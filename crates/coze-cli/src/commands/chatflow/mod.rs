@@ -11,9 +11,11 @@ use clap::Args;
 use coze_sdk::{ChatEvent, ChatflowRequest, Client, ConversationId, WorkflowId};
 use futures_util::StreamExt;
 
+use super::chat::failed;
 use super::non_empty_arg;
+use super::stdin;
 use super::workflow::params;
-use crate::error::{CliError, code_hint};
+use crate::error::CliError;
 use crate::output::Output;
 use crate::settings::Settings;
 
@@ -109,20 +111,10 @@ async fn turn(
             }
             ChatEvent::ChatRequiresAction(_) => asked = true,
             ChatEvent::ChatFailed(chat) => {
-                let (code, msg) = chat
-                    .error()
-                    .map(|e| (e.code, e.msg.clone()))
-                    .unwrap_or((0, String::new()));
                 if printed {
                     out.write("\n")?;
                 }
-                return Err(CliError::failed(format!(
-                    "the chatflow failed: {} (code {code})",
-                    msg.trim()
-                ))
-                .with_hint(code_hint(code))
-                .with_logid(stream.logid())
-                .into());
+                return Err(failed("chatflow", &chat, stream.logid()).into());
             }
             ChatEvent::Done {
                 debug_url: Some(url),
@@ -145,18 +137,6 @@ async fn turn(
 /// The next line typed at the terminal (prompt on stderr); `None` at end of input. Without a
 /// terminal, stdin is read the same way (so `echo hi | coze chatflow ID` works).
 async fn read_line(interactive: bool, prompt: &'static str) -> anyhow::Result<Option<String>> {
-    if interactive {
-        // Not eprint!: it panics when stderr is a closed pipe.
-        let mut err = std::io::stderr().lock();
-        let _ = std::io::Write::write_all(&mut err, prompt.as_bytes());
-        let _ = std::io::Write::flush(&mut err);
-    }
-    let line = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map(|n| (n > 0).then_some(line))
-    })
-    .await??;
+    let line = stdin::read_line(interactive.then(|| prompt.to_string())).await?;
     Ok(line.map(|l| l.trim().to_string()).filter(|l| !l.is_empty()))
 }

@@ -3,7 +3,6 @@
 //! With `--json` every event is one JSON line on stdout.
 
 use std::io::IsTerminal;
-use std::io::Write as _;
 
 use coze_sdk::{
     Client, ResumeRequest, WorkflowEvent, WorkflowId, WorkflowInterrupt, WorkflowStream,
@@ -11,6 +10,7 @@ use coze_sdk::{
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::super::stdin;
 use crate::error::{CliError, code_hint};
 use crate::output::Output;
 
@@ -107,21 +107,11 @@ pub async fn resume(client: &Client, req: ResumeRequest) -> anyhow::Result<Workf
 
 /// Asks `question` on stderr and reads one line; `None` when the answer is empty or stdin ends.
 async fn ask(question: &str) -> anyhow::Result<Option<String>> {
-    // Not eprint!: it panics when stderr is a closed pipe.
-    {
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "? {question} ");
-        let _ = err.flush();
-    }
-    let line = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
-    })
-    .await??;
-    if line.is_empty() {
+    let Some(line) = stdin::read_line(Some(format!("? {question} "))).await? else {
         // Ctrl-D: the terminal echoed no newline, so end the question's line here.
         crate::output::stderr_line("");
-    }
+        return Ok(None);
+    };
     let answer = line.trim().to_string();
     Ok((!answer.is_empty()).then_some(answer))
 }
