@@ -165,6 +165,28 @@ impl Output {
         self.write(&text)
     }
 
+    /// A list of records: one JSON line each with `--json`, otherwise a table with one `row`
+    /// per record (`empty` on stderr when there are none).
+    ///
+    /// # Errors
+    /// Fails when a record cannot be serialised or stdout is closed.
+    pub fn list<T: Serialize>(
+        &self,
+        items: &[T],
+        headers: &[&str],
+        row: impl Fn(&T) -> Vec<String>,
+        empty: &str,
+    ) -> io::Result<()> {
+        if self.json {
+            for item in items {
+                self.json_line(item)?;
+            }
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+        self.table(headers, &rows, empty)
+    }
+
     /// A line on stderr. Failures to write diagnostics are ignored: there is nowhere left to
     /// report them, and they must not turn a successful command into a failed one.
     pub fn note(&self, text: &str) {

@@ -295,15 +295,10 @@ fn read_file<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
 }
 
 fn show_list(bots: &[SimpleBot], out: &Output) -> anyhow::Result<()> {
-    if out.json() {
-        for bot in bots {
-            out.json_line(bot)?;
-        }
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = bots
-        .iter()
-        .map(|b| {
+    out.list(
+        bots,
+        &["ID", "NAME", "PUBLISHED", "UPDATED (UTC)", "DESCRIPTION"],
+        |b| {
             vec![
                 b.id.to_string(),
                 b.name.clone(),
@@ -311,11 +306,7 @@ fn show_list(bots: &[SimpleBot], out: &Output) -> anyhow::Result<()> {
                 format_time(b.updated_at),
                 b.description.clone(),
             ]
-        })
-        .collect();
-    out.table(
-        &["ID", "NAME", "PUBLISHED", "UPDATED (UTC)", "DESCRIPTION"],
-        &rows,
+        },
         "no bots match",
     )?;
     Ok(())

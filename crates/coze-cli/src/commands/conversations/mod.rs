@@ -147,25 +147,8 @@ fn conversation_id(id: &str) -> anyhow::Result<ConversationId> {
 }
 
 fn show(conversations: &[Conversation], out: &Output) -> anyhow::Result<()> {
-    if out.json() {
-        for conversation in conversations {
-            out.json_line(conversation)?;
-        }
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = conversations
-        .iter()
-        .map(|c| {
-            vec![
-                c.id.to_string(),
-                c.name.clone(),
-                format_time(c.created_at),
-                format_time(c.updated_at),
-                c.last_section_id.to_string(),
-            ]
-        })
-        .collect();
-    out.table(
+    out.list(
+        conversations,
         &[
             "ID",
             "NAME",
@@ -173,7 +156,15 @@ fn show(conversations: &[Conversation], out: &Output) -> anyhow::Result<()> {
             "UPDATED (UTC)",
             "LAST SECTION",
         ],
-        &rows,
+        |c| {
+            vec![
+                c.id.to_string(),
+                c.name.clone(),
+                format_time(c.created_at),
+                format_time(c.updated_at),
+                c.last_section_id.to_string(),
+            ]
+        },
         "no conversations",
     )?;
     Ok(())

@@ -190,15 +190,10 @@ fn message_id(id: &str) -> anyhow::Result<MessageId> {
 }
 
 fn show(messages: &[Message], out: &Output) -> anyhow::Result<()> {
-    if out.json() {
-        for message in messages {
-            out.json_line(message)?;
-        }
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = messages
-        .iter()
-        .map(|m| {
+    out.list(
+        messages,
+        &["ID", "ROLE", "TYPE", "CREATED (UTC)", "CONTENT"],
+        |m| {
             vec![
                 m.id.to_string(),
                 m.role.to_string(),
@@ -206,11 +201,7 @@ fn show(messages: &[Message], out: &Output) -> anyhow::Result<()> {
                 format_time(m.created_at),
                 m.content.clone(),
             ]
-        })
-        .collect();
-    out.table(
-        &["ID", "ROLE", "TYPE", "CREATED (UTC)", "CONTENT"],
-        &rows,
+        },
         "no messages",
     )?;
     Ok(())

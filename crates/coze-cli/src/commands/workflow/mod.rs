@@ -243,26 +243,17 @@ fn display_output(data: &Value) -> String {
 }
 
 fn show_workflows(items: &[WorkflowInfo], out: &Output) -> anyhow::Result<()> {
-    if out.json() {
-        for item in items {
-            out.json_line(item)?;
-        }
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = items
-        .iter()
-        .map(|w| {
+    out.list(
+        items,
+        &["ID", "NAME", "UPDATED (UTC)", "DESCRIPTION"],
+        |w| {
             vec![
                 w.workflow_id.to_string(),
                 w.workflow_name.clone(),
                 format_time(w.updated_at),
                 w.description.clone(),
             ]
-        })
-        .collect();
-    out.table(
-        &["ID", "NAME", "UPDATED (UTC)", "DESCRIPTION"],
-        &rows,
+        },
         "no workflows",
     )?;
     Ok(())

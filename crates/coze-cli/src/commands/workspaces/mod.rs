@@ -32,26 +32,17 @@ pub async fn run(command: WorkspacesCommand, settings: &Settings) -> anyhow::Res
 }
 
 fn show(workspaces: &[Workspace], out: &Output) -> anyhow::Result<()> {
-    if out.json() {
-        for ws in workspaces {
-            out.json_line(ws)?;
-        }
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = workspaces
-        .iter()
-        .map(|w| {
+    out.list(
+        workspaces,
+        &["ID", "NAME", "TYPE", "ROLE"],
+        |w| {
             vec![
                 w.id.to_string(),
                 w.name.clone(),
                 w.workspace_type.to_string(),
                 w.role_type.to_string(),
             ]
-        })
-        .collect();
-    out.table(
-        &["ID", "NAME", "TYPE", "ROLE"],
-        &rows,
+        },
         "no workspaces: the token has access to none",
     )?;
     Ok(())
