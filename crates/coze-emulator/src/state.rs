@@ -315,6 +315,11 @@ impl Store {
         self.messages.get_mut(&id.parse::<u64>().ok()?)
     }
 
+    /// Removes the message with this id, if any.
+    pub fn remove_message(&mut self, id: &str) -> Option<MessageRecord> {
+        self.messages.remove(&id.parse::<u64>().ok()?)
+    }
+
     /// Stores a message under its id; ids come from [`AppState::new_id`].
     pub fn insert_message(&mut self, message: MessageRecord) {
         if let Ok(key) = message.id.parse::<u64>() {

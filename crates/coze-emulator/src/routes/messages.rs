@@ -361,9 +361,7 @@ async fn delete(
         ));
     }
     let mut store = state.store();
-    if let Ok(key) = found.id.parse::<u64>() {
-        store.messages.remove(&key);
-    }
+    store.remove_message(&found.id);
     if found.kind == "answer" && !found.chat_id.is_empty() {
         // The answer's intermediates (verbose, follow-ups, tool calls) go with it.
         store
