@@ -560,7 +560,7 @@ fn report(settings: &Settings, creds: &StoredCredentials) -> anyhow::Result<()> 
             "method": creds.method.as_str(),
             "base_url": creds.base_url,
             "region": creds.region,
-            "account": creds.account.as_ref().map(|a| json!({"user_id": a.user_id, "user_name": a.user_name, "nick_name": a.nick_name})),
+            "account": creds.account,
             "expires_at": creds.expires_at,
             "workspace_id": creds.workspace_id,
         }))?;

@@ -92,7 +92,7 @@ fn status(settings: &Settings) -> anyhow::Result<()> {
             "base_url": creds.base_url,
             "client_id": creds.client_id,
             "workspace_id": creds.workspace_id,
-            "account": creds.account.as_ref().map(|a| json!({"user_id": a.user_id, "user_name": a.user_name, "nick_name": a.nick_name})),
+            "account": creds.account,
             "expires_at": creds.expires_at,
             "expired": creds.expires_at.is_some_and(|t| t <= now),
             "refresh_expires_at": creds.refresh_expires_at,
