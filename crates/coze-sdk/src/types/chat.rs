@@ -447,16 +447,9 @@ impl ChatEvent {
             "conversation.chat.completed" => chat(ChatEvent::ChatCompleted),
             "conversation.chat.failed" => chat(ChatEvent::ChatFailed),
             "conversation.chat.requires_action" => chat(ChatEvent::ChatRequiresAction),
-            "done" => {
-                #[derive(Deserialize)]
-                struct DoneData {
-                    debug_url: Option<String>,
-                }
-                let debug_url = serde_json::from_str::<DoneData>(data)
-                    .ok()
-                    .and_then(|d| d.debug_url);
-                Ok(ChatEvent::Done { debug_url })
-            }
+            "done" => Ok(ChatEvent::Done {
+                debug_url: done_debug_url(data),
+            }),
             "error" => Err(error_event(data)),
             _ => Ok(ChatEvent::Unknown {
                 event: event.to_owned(),
@@ -477,7 +470,17 @@ impl ChatEvent {
     }
 }
 
-fn decode<'a, T: Deserialize<'a>>(event: &str, data: &'a str) -> Result<T> {
+/// The `debug_url` of a `done` event's data, when it is an object that has one.
+pub(crate) fn done_debug_url(data: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct DoneData {
+        debug_url: Option<String>,
+    }
+    serde_json::from_str::<DoneData>(data).ok()?.debug_url
+}
+
+/// Decodes an event's data, naming the event when it is malformed.
+pub(crate) fn decode<'a, T: Deserialize<'a>>(event: &str, data: &'a str) -> Result<T> {
     serde_json::from_str(data).map_err(|e| Error::MalformedEvent {
         event: event.to_owned(),
         detail: e.to_string(),

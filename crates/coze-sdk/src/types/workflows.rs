@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BotId, ConversationId, ExecuteId, UserId, WorkflowId};
-use crate::types::chat::Usage;
+use crate::types::chat::{Usage, decode, done_debug_url};
 use crate::types::common::{int, null_default, open_enum, timestamp};
 use crate::types::messages::EnterMessage;
 
@@ -372,24 +372,13 @@ impl WorkflowEvent {
     ///
     /// [`Error::MalformedEvent`] when a known event's data is not the expected JSON.
     pub fn parse(event: &str, data: &str) -> Result<WorkflowEvent> {
-        fn decode<T: serde::de::DeserializeOwned>(event: &str, data: &str) -> Result<T> {
-            serde_json::from_str(data).map_err(|e| Error::MalformedEvent {
-                event: event.to_owned(),
-                detail: e.to_string(),
-            })
-        }
         Ok(match event {
             "Message" => WorkflowEvent::Message(decode(event, data)?),
             "Error" => WorkflowEvent::Error(decode(event, data)?),
             "Interrupt" => WorkflowEvent::Interrupt(decode(event, data)?),
-            "Done" => {
-                let debug_url = serde_json::from_str::<Value>(data).ok().and_then(|v| {
-                    v.get("debug_url")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                });
-                WorkflowEvent::Done { debug_url }
-            }
+            "Done" => WorkflowEvent::Done {
+                debug_url: done_debug_url(data),
+            },
             "PING" => WorkflowEvent::Ping,
             _ => WorkflowEvent::Unknown {
                 event: event.to_owned(),
