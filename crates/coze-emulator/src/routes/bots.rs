@@ -73,6 +73,24 @@ fn check_workspace(store: &Store, authed: &Authed, workspace_id: &str) -> Result
     crate::oauth::check_install(store, &authed.0, workspace_id)
 }
 
+/// The bot `bot_id` to chat with or open a conversation on: 4200 if unknown; a team bot
+/// only for apps its workspace owner installed.
+///
+/// # Errors
+/// [`ApiError::not_found`] for an unknown bot, or what [`crate::oauth::check_install`] says.
+pub(crate) fn chat_bot<'a>(
+    store: &'a Store,
+    authed: &Authed,
+    bot_id: &str,
+) -> Result<&'a BotRecord, ApiError> {
+    let bot = store
+        .bots
+        .get(bot_id)
+        .ok_or_else(|| ApiError::not_found("bot_id", bot_id))?;
+    crate::oauth::check_install(store, &authed.0, &bot.workspace_id)?;
+    Ok(bot)
+}
+
 /// The bot `bot_id` the caller may touch.
 fn bot_mut<'a>(
     store: &'a mut Store,

@@ -103,14 +103,10 @@ async fn create(
     }
     {
         let store = state.store();
-        let bot = store
-            .bots
-            .get(&bot_id)
-            .ok_or_else(|| ApiError::not_found("bot_id", &bot_id))?;
+        let bot = super::bots::chat_bot(&store, &auth, &bot_id)?;
         if !bot.published && !draft {
             return Err(ApiError::new(4015, NOT_PUBLISHED));
         }
-        crate::oauth::check_install(&store, &auth.0, &bot.workspace_id)?;
     }
     let connector = body
         .connector_id

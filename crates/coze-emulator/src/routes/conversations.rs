@@ -137,12 +137,8 @@ async fn create(
     let bot_id = body.bot_id.unwrap_or_default();
     if !bot_id.is_empty() {
         let store = state.store();
-        let bot = store
-            .bots
-            .get(&bot_id)
-            .ok_or_else(|| ApiError::not_found("bot_id", &bot_id))?;
         // The same rule as for chats: a team bot only for apps its owner installed.
-        crate::oauth::check_install(&store, &auth.0, &bot.workspace_id)?;
+        super::bots::chat_bot(&store, &auth, &bot_id)?;
     }
     let name = body.name.unwrap_or_default();
     if name.chars().count() > 100 {
