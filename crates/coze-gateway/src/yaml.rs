@@ -51,15 +51,8 @@ fn write_seq(out: &mut String, items: &[Value], indent: usize) {
                     write_value_after_key(out, value, indent + 2);
                 }
             }
-            Value::Array(inner) if !inner.is_empty() => {
-                out.push('\n');
-                write_seq(out, inner, indent + 2);
-            }
-            scalar => {
-                out.push(' ');
-                out.push_str(&scalar_text(scalar));
-                out.push('\n');
-            }
+            // A nested list or a scalar follows the dash as it would follow a key.
+            other => write_value_after_key(out, other, indent),
         }
     }
 }
