@@ -734,7 +734,6 @@ pub(crate) enum Envelope {
     /// The standard envelope: the payload is `data` (absent or `null` decode from JSON null).
     Data,
     /// The payload is the named top-level field (e.g. `message` for message modify).
-    #[allow(dead_code)]
     Field(&'static str),
     /// The whole body (top-level lists, workflow run, bare OAuth JSON).
     Whole,
@@ -754,7 +753,6 @@ pub(crate) enum Auth {
 
 /// One part of a multipart body. Data is `Bytes`, so rebuilding the form for a retry is cheap.
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) struct MultipartPart {
     pub(crate) name: String,
     pub(crate) file_name: Option<String>,
@@ -790,7 +788,6 @@ fn progress_body(data: Bytes, progress: UploadProgress) -> reqwest::Body {
     reqwest::Body::wrap_stream(futures_util::stream::iter(reported))
 }
 
-#[allow(dead_code)]
 impl MultipartPart {
     /// A file part.
     pub(crate) fn file(name: impl Into<String>, file_name: impl Into<String>, data: Bytes) -> Self {
@@ -804,6 +801,7 @@ impl MultipartPart {
     }
 
     /// A plain text field.
+    #[allow(dead_code)]
     pub(crate) fn text(name: impl Into<String>, value: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -849,7 +847,6 @@ fn build_form(parts: &[MultipartPart]) -> Result<reqwest::multipart::Form> {
 pub(crate) enum RequestBody {
     None,
     Json(Bytes),
-    #[allow(dead_code)]
     Multipart(Vec<MultipartPart>),
 }
 
@@ -866,7 +863,6 @@ pub(crate) struct ApiRequest {
     pub(crate) timeout: Option<Duration>,
 }
 
-#[allow(dead_code)]
 impl ApiRequest {
     /// A request with `method` to `path` (starting with `/`), standard envelope, token auth.
     pub(crate) fn new(method: Method, path: impl Into<String>) -> Self {
@@ -948,6 +944,7 @@ impl ApiRequest {
     }
 
     /// Selects the authorisation.
+    #[allow(dead_code)]
     pub(crate) fn auth(mut self, auth: Auth) -> Self {
         self.auth = auth;
         self
