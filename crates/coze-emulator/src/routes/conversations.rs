@@ -181,7 +181,7 @@ async fn list(
     auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let page_num = params.int("page_num", 1)?.max(1);
+    let page_num = params.int("page_num", 1)?;
     let page_size = params.int("page_size", 50)?;
     if !(1..=50).contains(&page_size) {
         return Err(ApiError::bad_request("page_size must be between 1 and 50"));

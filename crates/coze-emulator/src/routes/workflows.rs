@@ -475,7 +475,7 @@ async fn list(
     _authed: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let page_num = params.int("page_num", 1)?.max(1);
+    let page_num = params.int("page_num", 1)?;
     let page_size = params.int("page_size", 100)?.clamp(1, 100);
     let mode = params.get("workflow_mode");
     if mode.is_some_and(|m| m != "workflow" && m != "chatflow") {

@@ -48,7 +48,7 @@ async fn list(
     authed: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let page_num = params.int("page_num", 1)?.max(1);
+    let page_num = params.int("page_num", 1)?;
     let page_size = params.int("page_size", 20)?.clamp(1, 50);
     let user_id = authed.user_id();
     let mut visible: Vec<WorkspaceRecord> = {
