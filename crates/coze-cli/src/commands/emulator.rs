@@ -242,10 +242,6 @@ mod tests {
             "device_client_id",
             "web_client_id",
             "web_client_secret",
-        ] {
-            expected.push(info["oauth"][key].as_str().expect(key).to_string());
-        }
-        for key in [
             "jwt_app_id",
             "jwt_key_id",
             "jwt_private_key_path",
