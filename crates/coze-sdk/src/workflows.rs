@@ -52,6 +52,17 @@ fn list_request(req: &ListWorkflowsRequest, page: u32) -> ApiRequest {
         .query("page_size", req.page_size.to_string())
 }
 
+/// The POST that starts a run (sync, async or streaming): validated, `is_async` set.
+fn run_request(
+    path: &'static str,
+    mut req: WorkflowRunRequest,
+    is_async: Option<bool>,
+) -> Result<ApiRequest> {
+    req.validate()?;
+    req.is_async = is_async;
+    ApiRequest::post(path).json(&req)
+}
+
 impl WorkflowsApi<'_> {
     /// Runs a workflow and waits for its output (Coze gives up after 90 s; prefer
     /// [`stream`](Self::stream) or [`run_async`](Self::run_async) for long ones).
@@ -60,12 +71,8 @@ impl WorkflowsApi<'_> {
     ///
     /// API errors (4200 unknown or unpublished workflow, the workflow's own failure code) and
     /// transport errors.
-    pub async fn run(&self, mut req: WorkflowRunRequest) -> Result<WorkflowRunResult> {
-        req.validate()?;
-        req.is_async = None;
-        let api = ApiRequest::post("/v1/workflow/run")
-            .json(&req)?
-            .envelope(Envelope::Whole);
+    pub async fn run(&self, req: WorkflowRunRequest) -> Result<WorkflowRunResult> {
+        let api = run_request("/v1/workflow/run", req, None)?.envelope(Envelope::Whole);
         let wire: WireRunResult = self.client.send(api).await?;
         Ok(wire.into())
     }
@@ -76,12 +83,8 @@ impl WorkflowsApi<'_> {
     /// # Errors
     ///
     /// As [`run`](Self::run).
-    pub async fn run_async(&self, mut req: WorkflowRunRequest) -> Result<AsyncRun> {
-        req.validate()?;
-        req.is_async = Some(true);
-        let api = ApiRequest::post("/v1/workflow/run")
-            .json(&req)?
-            .envelope(Envelope::Whole);
+    pub async fn run_async(&self, req: WorkflowRunRequest) -> Result<AsyncRun> {
+        let api = run_request("/v1/workflow/run", req, Some(true))?.envelope(Envelope::Whole);
         let run: AsyncRun = self.client.send(api).await?;
         if run.execute_id.is_empty() {
             return Err(shape_error(
@@ -150,10 +153,8 @@ impl WorkflowsApi<'_> {
     ///
     /// API errors answered in place of the stream (4200 unknown workflow, ...) and transport
     /// errors. A failure during the run arrives as [`WorkflowEvent::Error`].
-    pub async fn stream(&self, mut req: WorkflowRunRequest) -> Result<WorkflowStream> {
-        req.validate()?;
-        req.is_async = None;
-        let api = ApiRequest::post("/v1/workflow/stream_run").json(&req)?;
+    pub async fn stream(&self, req: WorkflowRunRequest) -> Result<WorkflowStream> {
+        let api = run_request("/v1/workflow/stream_run", req, None)?;
         Ok(WorkflowStream::new(self.client.send_stream(api).await?))
     }
 
