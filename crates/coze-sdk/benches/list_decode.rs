@@ -17,7 +17,6 @@ use std::hint::black_box;
 
 use coze_sdk::{Message, MessageList, bench_classify};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use serde::Deserialize;
 use serde_json::Value;
 
 const MESSAGES: usize = 20;
