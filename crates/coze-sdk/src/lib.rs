@@ -34,7 +34,7 @@
 //! let client = Client::builder().base_url(base_url).token(pat).build()?;
 //! let req = ChatRequest::new(echo_bot, "user-1").user_message("Hello!");
 //! let done = client.chat().create_and_poll(req, PollOptions::new()).await?;
-//! assert_eq!(done.answer(), "You said: \"Hello!\".");
+//! assert_eq!(done.answer(), "You said: \"Hello!\".\n\n- words: 1\n- characters: 6\n\n```text\nHello!\n```");
 //! # Ok(())
 //! # }
 //! ```
