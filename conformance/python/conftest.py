@@ -124,10 +124,15 @@ def make_coze(base_url: str, token: str) -> Coze:
     return Coze(auth=TokenAuth(token), base_url=base_url, http_client=http_client)
 
 
-def start_emulator() -> Emulator:
+def start_emulator(pace: Optional[str] = "fast") -> Emulator:
+    """`coze emulator --json`; at the fast pace unless `pace` says otherwise (None: its default,
+    the realistic pace, for the tests of timing)."""
     stderr = tempfile.NamedTemporaryFile(prefix="coze-emulator-", suffix=".log", delete=False)
+    args = [coze_bin(), "emulator", "--json", "--listen", "127.0.0.1:0"]
+    if pace is not None:
+        args += ["--pace", pace]
     proc = subprocess.Popen(
-        [coze_bin(), "emulator", "--json", "--listen", "127.0.0.1:0"],
+        args,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=stderr,
@@ -185,6 +190,14 @@ def check_info_line(emu: Emulator) -> None:
 @pytest.fixture(scope="session")
 def emulator():
     emu = start_emulator()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="session")
+def paced_emulator():
+    """An emulator at its default (realistic) pace, for the tests of timing."""
+    emu = start_emulator(pace=None)
     yield emu
     emu.stop()
 

@@ -141,7 +141,6 @@ async fn create(
         required_action: Vec::new(),
         inserted_message_ids: inserted.iter().map(|m| m.id.clone()).collect(),
         auto_save_history,
-        pending: None,
     };
     {
         let mut store = state.store();
@@ -240,7 +239,7 @@ async fn retrieve(
     params: Params,
 ) -> Result<Response, ApiError> {
     let chat = find_chat(&state, params.get("conversation_id"), params.get("chat_id"))?;
-    engine::apply_pending(&state, &chat.id).await;
+    engine::settle_instant(&state, &chat.id).await;
     Ok(ok(chat_json(&chat_for(&state, &chat.id)?)))
 }
 
@@ -397,6 +396,5 @@ async fn cancel(
         ));
     }
     stored.status = ChatStatus::Canceled;
-    stored.pending = None;
     Ok(ok(chat_json(stored)))
 }

@@ -176,7 +176,10 @@ async fn run(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let req = run_request(&authed, body)?;
-    let script = workflows::run(req.def.kind, &req.params, slow(&state));
+    let script = workflows::paced(
+        workflows::run(req.def.kind, &req.params, slow(&state)),
+        state.pace(),
+    );
     if req.is_async {
         let execute_id = record(&state, &req, RunMode::Async, &script);
         // A question node stops an async run too: its history then carries the event id to
@@ -192,17 +195,23 @@ async fn run(
         );
         return Ok(envelope::ok_top_level(fields));
     }
-    if req.def.kind == Kind::Slow {
+    // A synchronous run answers when the workflow is done, or gives up at the time limit.
+    let limit = state.settings().sync_workflow_timeout;
+    if script.duration() > limit {
+        record(&state, &req, RunMode::Sync, &script);
+        tokio::time::sleep(limit).await;
         return Err(ApiError::internal(format!(
-            "workflow {} did not finish within the synchronous time limit: run it with is_async \
-             and poll its run history, or stream it",
-            req.def.id
+            "workflow {} did not finish within the synchronous time limit of {} s: run it with \
+             is_async and poll its run history, or stream it",
+            req.def.id,
+            limit.as_secs_f64()
         )));
     }
+    let execute_id = record(&state, &req, RunMode::Sync, &script);
+    tokio::time::sleep(script.duration()).await;
     if let Some((code, message)) = script.error() {
         return Err(ApiError::new(code, message));
     }
-    let execute_id = record(&state, &req, RunMode::Sync, &script);
     let mut fields = Map::new();
     let data = script
         .output
@@ -229,7 +238,10 @@ async fn stream_run(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let req = run_request(&authed, body)?;
-    let script = workflows::run(req.def.kind, &req.params, slow(&state));
+    let script = workflows::paced(
+        workflows::run(req.def.kind, &req.params, slow(&state)),
+        state.pace(),
+    );
     let execute_id = record(&state, &req, RunMode::Stream, &script);
     Ok(stream(state, req.def.id, execute_id, script))
 }
@@ -285,7 +297,7 @@ async fn stream_resume(
         store.workflows.interrupts.remove(&event_id);
         pending.execute_id
     };
-    let script = workflows::resume(&answer);
+    let script = workflows::paced(workflows::resume(&answer), state.pace());
     if let Some(execution) = state.store().workflows.executions.get_mut(&execute_id) {
         execution.finishes = Instant::now() + script.duration();
         execution.script = script.clone();
