@@ -161,6 +161,7 @@ impl AppState {
                     workspace_id: None,
                     client_id: None,
                     scope: None,
+                    session_name: None,
                 },
             );
             let demo: [(&String, &str, bool, Arc<dyn Behavior>); 5] = [
@@ -418,6 +419,9 @@ pub struct TokenInfo {
     pub client_id: Option<String>,
     /// The scope requested at issue (JWT `scope` object), as sent.
     pub scope: Option<Value>,
+    /// The JWT's `session_name`: such a token sees only the conversations made with the same
+    /// session name (Coze's per-end-user isolation).
+    pub session_name: Option<String>,
 }
 
 impl TokenInfo {
@@ -502,6 +506,9 @@ pub struct ConversationRecord {
     pub meta_data: Map<String, Value>,
     /// The current section; `clear` starts a new one and the bots forget older ones.
     pub last_section_id: String,
+    /// The `session_name` of the token that created it; a token with a session name sees only
+    /// its own session's conversations.
+    pub session_name: Option<String>,
 }
 
 /// A message of a conversation; chat intermediates (verbose, follow_up, function_call,

@@ -112,8 +112,8 @@ async fn create(
         .connector_id
         .unwrap_or_else(|| API_CONNECTOR.to_string());
     let conversation = match params.get("conversation_id") {
-        Some(id) => find_conversation(&state, id)?,
-        None => new_conversation(&state, &bot_id, auth.user_id(), &connector),
+        Some(id) => find_conversation(&state, &auth, id)?,
+        None => new_conversation(&state, &bot_id, &auth, &connector),
     };
     let chat_id = state.new_id();
     let mut inserted: Vec<MessageRecord> = Vec::with_capacity(messages.len());
@@ -220,12 +220,14 @@ fn chat_for(state: &AppState, chat_id: &str) -> Result<ChatRecord, ApiError> {
 /// The chat named by `conversation_id` and `chat_id` (query, or the JSON body for cancel).
 fn find_chat(
     state: &AppState,
+    auth: &Authed,
     conversation_id: Option<&str>,
     chat_id: Option<&str>,
 ) -> Result<ChatRecord, ApiError> {
     let conversation_id =
         conversation_id.ok_or_else(|| ApiError::bad_request("conversation_id is required"))?;
     let chat_id = chat_id.ok_or_else(|| ApiError::bad_request("chat_id is required"))?;
+    find_conversation(state, auth, conversation_id)?;
     let chat = chat_for(state, chat_id)?;
     if chat.conversation_id != conversation_id {
         return Err(ApiError::not_found("chat_id", chat_id));
@@ -235,20 +237,30 @@ fn find_chat(
 
 async fn retrieve(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let chat = find_chat(&state, params.get("conversation_id"), params.get("chat_id"))?;
+    let chat = find_chat(
+        &state,
+        &auth,
+        params.get("conversation_id"),
+        params.get("chat_id"),
+    )?;
     engine::settle_instant(&state, &chat.id).await;
     Ok(ok(chat_json(&chat_for(&state, &chat.id)?)))
 }
 
 async fn list_messages(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let chat = find_chat(&state, params.get("conversation_id"), params.get("chat_id"))?;
+    let chat = find_chat(
+        &state,
+        &auth,
+        params.get("conversation_id"),
+        params.get("chat_id"),
+    )?;
     let messages: Vec<Value> = state
         .store()
         .messages
@@ -278,11 +290,16 @@ struct ToolOutputBody {
 
 async fn submit_tool_outputs(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let chat = find_chat(&state, params.get("conversation_id"), params.get("chat_id"))?;
+    let chat = find_chat(
+        &state,
+        &auth,
+        params.get("conversation_id"),
+        params.get("chat_id"),
+    )?;
     let body: SubmitBody = body.parse()?;
     if !chat.auto_save_history {
         return Err(ApiError::internal(
@@ -369,7 +386,7 @@ struct CancelBody {
 
 async fn cancel(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
@@ -380,7 +397,12 @@ async fn cancel(
     let chat_id = body
         .chat_id
         .or_else(|| params.get("chat_id").map(str::to_string));
-    let chat = find_chat(&state, conversation_id.as_deref(), chat_id.as_deref())?;
+    let chat = find_chat(
+        &state,
+        &auth,
+        conversation_id.as_deref(),
+        chat_id.as_deref(),
+    )?;
     let mut store = state.store();
     let Some(stored) = store.chats.get_mut(&chat.id) else {
         return Err(ApiError::not_found("chat_id", &chat.id));

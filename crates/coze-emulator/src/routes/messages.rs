@@ -164,11 +164,11 @@ impl EnterMessage {
 
 async fn create(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let conversation = find_conversation(&state, params.require("conversation_id")?)?;
+    let conversation = find_conversation(&state, &auth, params.require("conversation_id")?)?;
     let message: EnterMessage = body.parse()?;
     let record = message.into_record(&state, &conversation, "", "")?;
     let json = message_json(&record);
@@ -206,12 +206,12 @@ fn cursor(id: Option<String>, name: &str) -> Result<Option<u64>, ApiError> {
 
 async fn list(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let conversation_id = params.require("conversation_id")?.to_string();
-    find_conversation(&state, &conversation_id)?;
+    find_conversation(&state, &auth, &conversation_id)?;
     let body: ListBody = body.parse()?;
     let descending = match body
         .order
@@ -290,10 +290,14 @@ async fn list(
 }
 
 /// The message `message_id` of `conversation_id`, or 4200.
-fn find_message(state: &AppState, params: &Params) -> Result<MessageRecord, ApiError> {
+fn find_message(
+    state: &AppState,
+    auth: &Authed,
+    params: &Params,
+) -> Result<MessageRecord, ApiError> {
     let conversation_id = params.require("conversation_id")?;
     let message_id = params.require("message_id")?;
-    find_conversation(state, conversation_id)?;
+    find_conversation(state, auth, conversation_id)?;
     state
         .store()
         .message(message_id)
@@ -304,10 +308,10 @@ fn find_message(state: &AppState, params: &Params) -> Result<MessageRecord, ApiE
 
 async fn retrieve(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    Ok(ok(message_json(&find_message(&state, &params)?)))
+    Ok(ok(message_json(&find_message(&state, &auth, &params)?)))
 }
 
 #[derive(Deserialize, Default)]
@@ -320,11 +324,11 @@ struct ModifyBody {
 
 async fn modify(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let found = find_message(&state, &params)?;
+    let found = find_message(&state, &auth, &params)?;
     let body: ModifyBody = body.parse()?;
     // Re-validate the result as a whole, as if the message were created like this.
     let candidate = EnterMessage {
@@ -338,7 +342,7 @@ async fn modify(
         ),
         meta_data: Some(body.meta_data.unwrap_or(found.meta_data.clone())),
     };
-    let conversation = find_conversation(&state, &found.conversation_id)?;
+    let conversation = find_conversation(&state, &auth, &found.conversation_id)?;
     let checked = candidate.into_record(&state, &conversation, "", "")?;
     let now = state.now();
     let mut store = state.store();
@@ -356,10 +360,10 @@ async fn modify(
 
 async fn delete(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let found = find_message(&state, &params)?;
+    let found = find_message(&state, &auth, &params)?;
     if !is_conversation_visible(&found) {
         return Err(ApiError::bad_request(
             "only question and answer messages can be deleted",
@@ -386,7 +390,7 @@ struct FeedbackBody {
 
 async fn feedback(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     Path((conversation_id, message_id)): Path<(String, String)>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
@@ -409,21 +413,26 @@ async fn feedback(
         ));
     }
     let _ = body.reason_types;
-    message_in(&state, &conversation_id, &message_id)?;
+    message_in(&state, &auth, &conversation_id, &message_id)?;
     Ok(ok_empty())
 }
 
 async fn delete_feedback(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     Path((conversation_id, message_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    message_in(&state, &conversation_id, &message_id)?;
+    message_in(&state, &auth, &conversation_id, &message_id)?;
     Ok(ok_empty())
 }
 
-fn message_in(state: &AppState, conversation_id: &str, message_id: &str) -> Result<(), ApiError> {
-    find_conversation(state, conversation_id)?;
+fn message_in(
+    state: &AppState,
+    auth: &Authed,
+    conversation_id: &str,
+    message_id: &str,
+) -> Result<(), ApiError> {
+    find_conversation(state, auth, conversation_id)?;
     let store = state.store();
     match store.message(message_id) {
         Some(m) if m.conversation_id == conversation_id => Ok(()),
