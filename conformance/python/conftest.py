@@ -31,6 +31,8 @@ with warnings.catch_warnings():
     from cozepy import Coze, TokenAuth
     from cozepy.request import SyncHTTPClient
 
+import schema_check
+
 REPO = Path(__file__).resolve().parents[2]
 # cozepy's OAuth apps build their own httpx clients, which read proxy settings from the
 # environment; the emulator is on loopback and must never be reached through a proxy.
@@ -89,7 +91,12 @@ class Emulator:
 
     def http(self) -> httpx.Client:
         """A plain HTTP client for the emulator's own `/_emulator/...` switches."""
-        return httpx.Client(base_url=self.base_url, timeout=REQUEST_TIMEOUT, trust_env=False)
+        return httpx.Client(
+            base_url=self.base_url,
+            timeout=REQUEST_TIMEOUT,
+            trust_env=False,
+            event_hooks={"response": [schema_check.record]},
+        )
 
     def set_faults(self, body: Dict[str, Any]) -> None:
         with self.http() as http:
@@ -120,7 +127,9 @@ class Emulator:
 
 def make_coze(base_url: str, token: str) -> Coze:
     # trust_env=False: a proxy configured for the package registries must not see 127.0.0.1.
-    http_client = SyncHTTPClient(timeout=REQUEST_TIMEOUT, trust_env=False)
+    http_client = SyncHTTPClient(
+        timeout=REQUEST_TIMEOUT, trust_env=False, event_hooks={"response": [schema_check.record]}
+    )
     return Coze(auth=TokenAuth(token), base_url=base_url, http_client=http_client)
 
 
@@ -224,3 +233,22 @@ def bots(emulator: Emulator) -> Dict[str, str]:
 def user_id(request) -> str:
     # Unique per test: the emulator keys context and memory by user.
     return f"conf-{request.node.name[:40]}-{uuid.uuid4().hex[:8]}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The schema check over every JSON response the run recorded (see schema_check.py)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_sep("-", "schema check")
+    write = reporter.write_line if reporter else print
+    skipped, outside, notes = schema_check.check()
+    if skipped:
+        write(skipped)
+        return
+    for note in notes:
+        write(note)
+    for violation in outside[:50]:
+        write(f"schema violation: {violation.line()}")
+    if outside:
+        write(f"schema check FAILED: {len(outside)} violations outside conformance/schema/allowlist.yaml")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -199,7 +199,12 @@ impl AppState {
                         created_at: now,
                         updated_at: now,
                         behavior,
-                        extra: Map::new(),
+                        // Published bots were published when the emulator started.
+                        extra: if published {
+                            Map::from_iter([("published_at".to_string(), now.into())])
+                        } else {
+                            Map::new()
+                        },
                     },
                 );
             }

@@ -167,7 +167,8 @@ fn usage(output: Option<&Value>) -> Value {
 
 fn interrupt_data(event_id: &str, question: &str) -> Value {
     let data = json!({"content_type": "text", "content": question}).to_string();
-    json!({"event_id": event_id, "type": 2, "data": data})
+    // A question node asks for nothing else: no parameters to fill in.
+    json!({"event_id": event_id, "type": 2, "data": data, "required_parameters": {}})
 }
 
 async fn run(
@@ -346,6 +347,8 @@ async fn play(
                     "node_title": node,
                     "node_id": node_id(node),
                     "node_execute_uuid": format!("{execute_id}-{}", node.to_lowercase()),
+                    "ext": {},
+                    "usage": {"input_count": 0, "output_count": 0, "token_count": 0},
                 });
                 if node == "End" {
                     data["usage"] = usage(script.output.as_ref());
@@ -367,7 +370,7 @@ async fn play(
                 tx.send(frame("Message", message)).await;
                 let event_id = interrupt(&state, workflow_id, &execute_id);
                 let data = json!({
-                    "interrupt_data": {"event_id": event_id, "type": 2, "data": ""},
+                    "interrupt_data": {"event_id": event_id, "type": 2, "data": "", "required_parameters": {}},
                     "node_title": node,
                 });
                 tx.send(frame("Interrupt", data)).await
@@ -476,8 +479,9 @@ fn basic(state: &AppState, def: &WorkflowDef) -> Value {
         "description": def.description,
         "icon_url": "",
         "app_id": "",
-        "created_at": created,
-        "updated_at": created,
+        // Strings, as the docs and the OpenAPI document give them for this list.
+        "created_at": created.to_string(),
+        "updated_at": created.to_string(),
         "creator": {"id": state.ids().user_id, "name": "emulator"},
     })
 }
