@@ -294,7 +294,7 @@ fn demo_chats_with_the_echo_bot_from_piped_input() {
     let fx = Fixture::start();
     let r = run(fx
         .bare()
-        .arg("demo")
+        .args(["demo", "--pace", "fast"])
         .write_stdin("hello\nwhat did I say?\n/new\nagain\n"));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     // Each answer ends with its closing code fence and a newline.
