@@ -277,3 +277,45 @@ async fn an_unreachable_upstream_setting_is_refused_before_serving() {
         .expect_err("refused");
     assert!(err.to_string().contains("private_key"), "{err}");
 }
+
+#[tokio::test]
+async fn keys_and_state_survive_a_restart_on_the_embedded_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = format!(
+        "data_dir = {:?}\n{OPENAI_ONLY}",
+        dir.path().display().to_string()
+    );
+    let first = GatewayState::builder(GatewayConfig::from_toml(&config).expect("parses"))
+        .build()
+        .await
+        .expect("first start");
+    let (_, key) = first
+        .keys()
+        .create(NewKey::default())
+        .await
+        .expect("created");
+    first
+        .store()
+        .set_json("openai:pending:call_1", &"chat-1", None)
+        .await
+        .expect("stored");
+    drop(first);
+    let second = GatewayState::builder(GatewayConfig::from_toml(&config).expect("parses"))
+        .build()
+        .await
+        .expect("restart");
+    assert!(dir.path().join("gateway.sqlite3").exists());
+    let app = protected(&second);
+    assert_eq!(
+        send(&app, "/t/whoami", Some(key.expose())).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        second
+            .store()
+            .get_json::<String>("openai:pending:call_1")
+            .await
+            .expect("read"),
+        Some("chat-1".to_owned())
+    );
+}
