@@ -100,7 +100,7 @@ async fn serve_emulator_json_prints_one_line_serves_and_stops_on_sigterm() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    for bot in ["echo", "tool", "failing"] {
+    for bot in ["echo", "tool", "reasoning", "failing"] {
         assert!(models.contains(&bot), "{models:?}");
     }
     // The emulator object is `coze emulator --json`'s: base URL, PAT, bots by name.
