@@ -285,3 +285,60 @@ async fn serve_config_starts_the_enabled_services_and_refuses_a_bad_file() {
     assert_eq!(code, 2);
     assert!(err.contains("--config"), "{err}");
 }
+
+#[tokio::test]
+async fn a_profile_upstream_uses_the_cli_login_and_a_missing_one_is_named() {
+    let emu = coze_emulator::Emulator::start().await.expect("emulator");
+    let info = emu.info();
+    let text = |v: &Value| v.as_str().expect("string").to_owned();
+    let home = tempfile::tempdir().expect("temp dir");
+    let (code, _, err) = run(
+        &home,
+        &[
+            "--profile",
+            "srv",
+            "--base-url",
+            emu.base_url(),
+            "auth",
+            "login",
+            "--jwt",
+            "--client-id",
+            &text(&info["oauth"]["jwt_app_id"]),
+            "--key-id",
+            &text(&info["oauth"]["jwt_key_id"]),
+            "--private-key",
+            &text(&info["oauth"]["jwt_private_key_path"]),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let config = write_config(
+        &home,
+        "[upstream]\nauth = \"profile\"\nprofile = \"srv\"\n[openai]\nmodels = { echo = \"1\" }\n",
+    );
+    let (child, banner) = start(
+        &home,
+        &[
+            "serve",
+            "--config",
+            &config,
+            "--listen",
+            "127.0.0.1:0",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(banner["services"], serde_json::json!(["openai"]));
+    assert!(terminate(child).await.success());
+
+    let ghost = write_config(
+        &home,
+        "[upstream]\nauth = \"profile\"\nprofile = \"ghost\"\n[openai]\nmodels = { echo = \"1\" }\n",
+    );
+    let (code, _, err) = run(&home, &["serve", "--config", &ghost]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ghost") && err.contains("coze auth login --profile ghost"),
+        "{err}"
+    );
+}
