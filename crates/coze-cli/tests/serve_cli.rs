@@ -342,3 +342,28 @@ async fn a_profile_upstream_uses_the_cli_login_and_a_missing_one_is_named() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn refused_jwt_credentials_stop_the_start_with_the_reason() {
+    let emu = coze_emulator::Emulator::start().await.expect("emulator");
+    let info = emu.info();
+    let text = |v: &Value| v.as_str().expect("string").to_owned();
+    let home = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        &home,
+        &format!(
+            "[upstream]\nauth = \"jwt\"\nbase_url = \"{}\"\napp_id = \"{}\"\nkey_id = \"not-the-key\"\nprivate_key = {:?}\n[openai]\nmodels = {{ echo = \"1\" }}\n",
+            emu.base_url(),
+            text(&info["oauth"]["jwt_app_id"]),
+            text(&info["oauth"]["jwt_private_key_path"]),
+        ),
+    );
+    let (code, out, err) = run(
+        &home,
+        &["serve", "--config", &config, "--listen", "127.0.0.1:0"],
+    )
+    .await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("refused the [upstream] credentials"), "{err}");
+    assert!(!err.contains("eyJ"), "no JWT in the message: {err}");
+}

@@ -72,6 +72,7 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<()> {
         .or(config.listen)
         .unwrap_or_else(|| coze_gateway::config::DEFAULT_LISTEN.parse().expect("valid"));
     let state = build_state(config, &shown, settings).await?;
+    check_upstream(&state, &shown).await?;
     let listener = bind(listen).await?;
     let local = listener
         .local_addr()
@@ -185,6 +186,33 @@ async fn build_state(
             .into(),
         other => CliError::usage(format!("{path}: {other}")).into(),
     })
+}
+
+/// Gets a Coze token before listening: refused credentials stop the start with the reason;
+/// an unreachable Coze only warns (the gateway retries on each request).
+async fn check_upstream(state: &GatewayState, path: &str) -> anyhow::Result<()> {
+    let checked =
+        tokio::time::timeout(std::time::Duration::from_secs(20), state.check_upstream()).await;
+    match checked {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) if !e.is_retryable() => Err(CliError::usage(format!(
+            "{path}: Coze refused the [upstream] credentials: {e}"
+        ))
+        .with_hint("check the app id, key id and key (JWT), the profile's login, or the token")
+        .into()),
+        Ok(Err(e)) => {
+            crate::output::stderr_line(&format!(
+                "warning: cannot reach Coze to check the [upstream] credentials ({e}); serving anyway"
+            ));
+            Ok(())
+        }
+        Err(_) => {
+            crate::output::stderr_line(
+                "warning: Coze did not answer the [upstream] token check within 20 s; serving anyway",
+            );
+            Ok(())
+        }
+    }
 }
 
 fn bridge_error(e: BridgeError, path: &str) -> anyhow::Error {
