@@ -367,3 +367,92 @@ async fn refused_jwt_credentials_stop_the_start_with_the_reason() {
     assert!(err.contains("refused the [upstream] credentials"), "{err}");
     assert!(!err.contains("eyJ"), "no JWT in the message: {err}");
 }
+
+/// `REDIS_URL`, or `None` with a printed SKIPPED line (a failure under `CI=true`).
+fn redis_url(test: &str) -> Option<String> {
+    match std::env::var("REDIS_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        Some(url) => Some(url),
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "{test}: REDIS_URL is not set under CI=true; run scripts/test.sh, which starts Redis"
+            )
+        }
+        None => {
+            println!("SKIPPED {test}: needs Redis; set REDIS_URL or run `bash scripts/test.sh`");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_processes_on_one_redis_share_keys_and_one_survives_the_other_being_killed() {
+    let Some(redis) = redis_url("two_processes_on_one_redis") else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("temp dir");
+    let prefix = format!("clitest{:x}:", std::process::id());
+    let config = write_config(
+        &home,
+        &format!("store = \"{redis}\"\nstore_prefix = \"{prefix}\"\n{OPENAI}"),
+    );
+    let args = [
+        "serve",
+        "--config",
+        &config,
+        "--listen",
+        "127.0.0.1:0",
+        "--json",
+    ];
+    let (mut a, banner_a) = start(&home, &args).await;
+    let (b, banner_b) = start(&home, &args).await;
+    assert_eq!(banner_a["store"], "redis");
+    let (url_a, url_b) = (
+        banner_a["url"].as_str().expect("url").to_owned(),
+        banner_b["url"].as_str().expect("url").to_owned(),
+    );
+    let (code, out, err) = run(
+        &home,
+        &[
+            "serve", "keys", "create", "--config", &config, "--name", "shared", "--json",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let id = serde_json::from_str::<Value>(out.trim()).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    a.start_kill().expect("SIGKILL");
+    a.wait().await.expect("killed");
+    let client = http();
+    assert!(client.get(format!("{url_a}/health")).send().await.is_err());
+    let health: Value = client
+        .get(format!("{url_b}/health"))
+        .send()
+        .await
+        .expect("the survivor answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (health["status"].as_str(), health["store"].as_str()),
+        (Some("ok"), Some("redis"))
+    );
+    let (_, listed, _) = run(
+        &home,
+        &["serve", "keys", "list", "--config", &config, "--json"],
+    )
+    .await;
+    assert!(listed.contains(&id), "{listed}");
+    let (code, _, _) = run(
+        &home,
+        &["serve", "keys", "revoke", "--config", &config, &id],
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert!(terminate(b).await.success());
+}
