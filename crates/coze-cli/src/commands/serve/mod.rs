@@ -151,11 +151,11 @@ async fn build_state(
             .map_err(|e| CliError::usage(format!("{path}: {e}")))?
     {
         let ctx = ProfileContext::load(settings.profile.dir.clone(), Some(&name))
-            .map_err(crate::commands::auth::source::config_error)?;
-        let login = crate::commands::auth::source::login_command(&name);
+            .map_err(crate::settings::source::config_error)?;
+        let login = crate::settings::source::login_command(&name);
         let creds = ctx
             .credentials()
-            .map_err(crate::commands::auth::source::config_error)?
+            .map_err(crate::settings::source::config_error)?
             .ok_or_else(|| {
                 CliError::usage(format!(
                     "{path}: [upstream] profile `{name}` is not logged in"
@@ -165,7 +165,7 @@ async fn build_state(
         if up.base_url.is_none() {
             up.base_url = Some(creds.base_url.clone());
         }
-        source = Some(crate::commands::auth::source::token_source(
+        source = Some(crate::settings::source::token_source(
             &name,
             &ctx.store,
             &creds,
