@@ -24,7 +24,7 @@ use crate::types::workflows::{
 /// Workflow endpoints. Get one with [`Client::workflows`].
 #[derive(Debug, Clone, Copy)]
 pub struct WorkflowsApi<'c> {
-    client: &'c Client,
+    pub(crate) client: &'c Client,
 }
 
 impl Client {
