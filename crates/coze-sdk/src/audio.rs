@@ -46,8 +46,8 @@ impl AudioApi<'_> {
     ///
     /// # Errors
     /// API errors (4300 empty file) and transport errors.
-    pub async fn transcribe(&self, file_name: &str, audio: Bytes) -> Result<String> {
-        let part = MultipartPart::file("file", file_name, audio);
+    pub async fn transcribe(&self, file_name: &str, audio: impl Into<Bytes>) -> Result<String> {
+        let part = MultipartPart::file("file", file_name, audio.into());
         let api = ApiRequest::post("/v1/audio/transcriptions")
             .multipart(vec![part])
             .idempotent(true);
