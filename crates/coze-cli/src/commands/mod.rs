@@ -1,11 +1,13 @@
 //! One module per command group. Each exposes its clap arguments and
 //! `async fn run(args, &Settings) -> anyhow::Result<()>`.
 
+pub mod audio;
 pub mod auth;
 pub mod bots;
 pub mod chat;
 pub mod chatflow;
 pub mod conversations;
+pub mod datasets;
 pub mod demo;
 pub mod emulator;
 pub mod files;
@@ -13,6 +15,7 @@ pub mod glif;
 pub mod messages;
 pub mod serve;
 mod stdin;
+pub mod variables;
 pub mod workflow;
 pub mod workspaces;
 
@@ -41,6 +44,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Files(cmd) => files::run(cmd, &settings).await,
         Command::Workflow(cmd) => workflow::run(cmd, &settings).await,
         Command::Chatflow(args) => chatflow::run(args, &settings).await,
+        Command::Datasets(cmd) => datasets::run(cmd, &settings).await,
+        Command::Variables(cmd) => variables::run(cmd, &settings).await,
+        Command::Audio(cmd) => audio::run(cmd, &settings).await,
     };
     // A stored token refused by another region's server: say which region it belongs to.
     result.map_err(|err| auth::explain_api_error(&settings, err))
