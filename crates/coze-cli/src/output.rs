@@ -23,17 +23,17 @@ impl Style {
         Self { color: false }
     }
 
-    /// Colours when stderr is a terminal.
+    /// Colours when stderr is a terminal (see [`color_for`]).
     pub fn stderr() -> Self {
         Self {
-            color: wants_color(io::stderr().is_terminal()),
+            color: color_for(&io::stderr()),
         }
     }
 
-    /// Colours when stdout is a terminal.
+    /// Colours when stdout is a terminal (see [`color_for`]).
     pub fn stdout() -> Self {
         Self {
-            color: wants_color(io::stdout().is_terminal()),
+            color: color_for(&io::stdout()),
         }
     }
 
@@ -70,10 +70,11 @@ impl Style {
     }
 }
 
-fn wants_color(is_terminal: bool) -> bool {
-    is_terminal
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+/// Whether to colour `stream`, by the usual conventions (anstream): `CLICOLOR_FORCE` set
+/// (not `0`) forces colour, `NO_COLOR` set (not empty) or `CLICOLOR=0` turns it off, otherwise
+/// colour when the stream is a terminal whose `TERM` is not `dumb`.
+pub fn color_for<S: anstream::stream::RawStream>(stream: &S) -> bool {
+    anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }
 
 /// The printer every command gets: knows `--json` and which streams are terminals.

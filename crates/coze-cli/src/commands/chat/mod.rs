@@ -42,6 +42,14 @@ pub struct ChatArgs {
     /// http(s) URL; repeatable
     #[arg(long, value_name = "PATH_OR_URL")]
     pub attach: Vec<String>,
+
+    /// Print the answer's markdown as it is, also on a terminal (piped output always is)
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Do not show the bot's reasoning (shown dimmed on stderr before the answer otherwise)
+    #[arg(long)]
+    pub no_reasoning: bool,
 }
 
 /// What to chat with and how; `coze demo` builds one too.
@@ -55,6 +63,8 @@ pub struct ChatOptions {
     pub label: Option<String>,
     /// `--attach` values, sent with the first message.
     pub attach: Vec<String>,
+    /// How answers are shown (`--raw`, `--no-reasoning`).
+    pub display: turn::Display,
 }
 
 /// # Errors
@@ -67,6 +77,10 @@ pub async fn run(args: ChatArgs, settings: &Settings) -> anyhow::Result<()> {
         user: args.user,
         label: None,
         attach: args.attach,
+        display: turn::Display {
+            raw: args.raw,
+            reasoning: !args.no_reasoning,
+        },
     };
     if args.emulator {
         return super::demo::run_chat(options, settings).await;
@@ -97,6 +111,7 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
         user,
         label,
         attachments,
+        display: options.display,
     };
     match options.message {
         Some(message) => {

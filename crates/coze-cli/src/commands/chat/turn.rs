@@ -14,6 +14,25 @@ use futures_util::StreamExt;
 use super::tools::ToolAnswers;
 use crate::error::{CliError, code_hint};
 use crate::output::{Output, Spinner, clean};
+use crate::render::{RenderOptions, Renderer};
+
+/// How answers are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Display {
+    /// `--raw`: the markdown as it is, also on a terminal.
+    pub raw: bool,
+    /// Show the reasoning (dimmed, on stderr) before the answer.
+    pub reasoning: bool,
+}
+
+impl Default for Display {
+    fn default() -> Self {
+        Self {
+            raw: false,
+            reasoning: true,
+        }
+    }
+}
 
 /// Who we talk to, as whom.
 #[derive(Debug, Clone)]
@@ -25,6 +44,7 @@ pub struct Target {
     pub label: String,
     /// Files and images for the next question (`--attach`), taken by the first `ask`.
     pub attachments: std::sync::Arc<std::sync::Mutex<Vec<coze_sdk::ContentPart>>>,
+    pub display: Display,
 }
 
 /// How a turn ended (failures are `Err`).
@@ -68,7 +88,7 @@ pub async fn ask(
     if let Some(id) = conversation.as_ref() {
         request = request.conversation(id.clone());
     }
-    let mut view = TurnView::new(out);
+    let mut view = TurnView::new(out, target.display);
     view.start_spinner();
     let mut stream = match interruptible(target.client.chat().stream(request)).await {
         Some(result) => result?,
@@ -170,11 +190,18 @@ struct TurnView<'a> {
     follow_ups: Vec<String>,
     pending_call: Option<String>,
     spinner: Option<Spinner>,
+    /// Markdown rendering, on a terminal unless `--raw` or `--json`.
+    render: Option<Renderer>,
+    show_reasoning: bool,
 }
 
 impl<'a> TurnView<'a> {
-    fn new(out: &'a Output) -> Self {
+    fn new(out: &'a Output, display: Display) -> Self {
+        let render = (!display.raw && !out.json() && std::io::stdout().is_terminal())
+            .then(|| Renderer::new(RenderOptions::stdout()));
         Self {
+            render,
+            show_reasoning: display.reasoning,
             out,
             chat: None,
             conversation_id: None,
@@ -286,7 +313,7 @@ impl<'a> TurnView<'a> {
         if message.kind != MessageType::Answer {
             return Ok(());
         }
-        if !message.reasoning_content.is_empty() && !self.out.json() {
+        if !message.reasoning_content.is_empty() && !self.out.json() && self.show_reasoning {
             self.spinner = None;
             self.reasoning = true;
             eprint_dim(self.out, &clean(&message.reasoning_content));
@@ -333,13 +360,34 @@ impl<'a> TurnView<'a> {
             self.reasoning = false;
             eprint_dim(self.out, "\n");
         }
-        self.out.answer(text)?;
-        self.at_line_start = text.ends_with('\n');
+        match self.render.as_mut() {
+            Some(render) => {
+                let shown = render.push(text);
+                self.write_rendered(&shown)?;
+            }
+            None => {
+                self.out.answer(text)?;
+                self.at_line_start = text.ends_with('\n');
+            }
+        }
         Ok(())
     }
 
-    /// Ends a partial line of answer so that what follows (errors, usage) starts cleanly.
+    fn write_rendered(&mut self, shown: &str) -> std::io::Result<()> {
+        if !shown.is_empty() {
+            self.out.write(shown)?;
+            self.at_line_start = shown.ends_with('\n');
+        }
+        Ok(())
+    }
+
+    /// Ends a partial line of answer so that what follows (errors, usage) starts cleanly;
+    /// the renderer prints what it held back (a last line, a table, an open code block).
     fn end_line(&mut self) {
+        if let Some(rest) = self.render.as_mut().map(Renderer::finish) {
+            // A closed stdout shows up again on the next write; here it is not worth failing.
+            let _ = self.write_rendered(&rest);
+        }
         if !self.at_line_start {
             // A closed stdout shows up again on the next write; here it is not worth failing.
             let _ = self.out.write("\n");
