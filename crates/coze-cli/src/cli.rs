@@ -98,6 +98,10 @@ pub enum Command {
     Workflow(commands::workflow::WorkflowCommand),
     /// Chat with a chatflow (a workflow in chat mode)
     Chatflow(commands::chatflow::ChatflowArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page (roff): `coze man | man -l -`
+    Man,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bots;
 pub mod chat;
 pub mod chatflow;
+pub mod completions;
 pub mod conversations;
 pub mod demo;
 pub mod emulator;
@@ -25,6 +26,12 @@ use crate::settings::Settings;
 /// # Errors
 /// Whatever the command reports; `main` prints it and picks the exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Generated from the command line's definition alone: no settings needed.
+    match &cli.command {
+        Command::Completions(args) => return completions::completions(args),
+        Command::Man => return completions::man(),
+        _ => {}
+    }
     let settings = Settings::resolve(&cli.global)?;
     let result = match cli.command {
         Command::Chat(args) => chat::run(args, &settings).await,
@@ -41,6 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Files(cmd) => files::run(cmd, &settings).await,
         Command::Workflow(cmd) => workflow::run(cmd, &settings).await,
         Command::Chatflow(args) => chatflow::run(args, &settings).await,
+        Command::Completions(_) | Command::Man => Ok(()),
     };
     // A stored token refused by another region's server: say which region it belongs to.
     result.map_err(|err| auth::explain_api_error(&settings, err))
