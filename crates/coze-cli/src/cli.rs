@@ -98,6 +98,8 @@ pub enum Command {
     Workflow(commands::workflow::WorkflowCommand),
     /// Chat with a chatflow (a workflow in chat mode)
     Chatflow(commands::chatflow::ChatflowArgs),
+    /// Check the setup: config, token and its region, reachability of Coze, clock, file modes
+    Doctor(commands::doctor::DoctorArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish
     Completions(commands::completions::CompletionsArgs),
     /// Print the manual page (roff): `coze man | man -l -`

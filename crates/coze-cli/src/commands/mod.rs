@@ -8,6 +8,7 @@ pub mod chatflow;
 pub mod completions;
 pub mod conversations;
 pub mod demo;
+pub mod doctor;
 pub mod emulator;
 pub mod files;
 pub mod glif;
@@ -48,6 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Files(cmd) => files::run(cmd, &settings).await,
         Command::Workflow(cmd) => workflow::run(cmd, &settings).await,
         Command::Chatflow(args) => chatflow::run(args, &settings).await,
+        Command::Doctor(args) => doctor::run(args, &settings).await,
         Command::Completions(_) | Command::Man => Ok(()),
     };
     // A stored token refused by another region's server: say which region it belongs to.

@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod support;
 
+mod doctor;
 mod pty;
 mod render;
 mod shell;

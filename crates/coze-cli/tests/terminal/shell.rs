@@ -17,7 +17,7 @@ fn completions_are_generated_for_every_shell() {
         assert_eq!(out.code, Some(0), "{shell}: {}", out.stderr);
         assert!(out.stdout.contains(mark), "{shell} script lacks {mark}");
         // Every command group is completed.
-        for command in ["chat", "workflow", "completions"] {
+        for command in ["chat", "workflow", "completions", "doctor"] {
             assert!(
                 out.stdout.contains(command),
                 "{shell} script lacks {command}"
