@@ -8,4 +8,5 @@ mod support;
 mod doctor;
 mod pty;
 mod render;
+mod repl;
 mod shell;

@@ -60,3 +60,13 @@ fn has_sgr(text: &str) -> bool {
             .is_some_and(|c| c == 'm')
     })
 }
+
+#[test]
+fn dash_reads_the_message_from_stdin() {
+    let fx = Fixture::start();
+    let out = run(fx.ask("echo", "-").write_stdin("two\nlines\n"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, "You said: \"two\nlines\".\n");
+    let out = run(fx.ask("echo", "-").write_stdin(" \n"));
+    assert_eq!(out.code, Some(1), "an empty message: {}", out.stderr);
+}

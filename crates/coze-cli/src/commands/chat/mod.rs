@@ -21,7 +21,8 @@ pub struct ChatArgs {
     #[arg(long, value_name = "ID", required_unless_present = "emulator")]
     pub bot: Option<String>,
 
-    /// Send this message, print the answer and exit (pipe-friendly)
+    /// Send this message, print the answer and exit (pipe-friendly); `-` reads the message
+    /// from stdin
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
 
@@ -113,7 +114,11 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
         attachments,
         display: options.display,
     };
-    match options.message {
+    let message = match options.message {
+        Some(m) if m == "-" => Some(read_stdin_message().await?),
+        other => other,
+    };
+    match message {
         Some(message) => {
             if message.trim().is_empty() {
                 // Exit 1, not 2: issue 2 lists an empty message among the bad inputs that exit 1.
@@ -125,6 +130,20 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
         }
         None => repl::run(&target, conversation, settings).await,
     }
+}
+
+/// The whole of stdin as one message (`-m -`), without the final newline.
+async fn read_stdin_message() -> anyhow::Result<String> {
+    use tokio::io::AsyncReadExt;
+    let mut text = String::new();
+    tokio::io::stdin()
+        .read_to_string(&mut text)
+        .await
+        .map_err(|e| {
+            CliError::failed(format!("cannot read the message from stdin: {e}"))
+                .with_hint("pipe UTF-8 text: echo hello | coze chat --bot ID -m -")
+        })?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }
 
 fn non_empty(value: Option<&str>, name: &str) -> anyhow::Result<Option<String>> {
@@ -157,7 +176,12 @@ fn default_user_id() -> String {
     if stored { id } else { FALLBACK.to_string() }
 }
 
-/// Where the interactive chat keeps its input history.
+/// Where the interactive chat keeps its input history: `COZE_DATA_DIR`, else the platform's
+/// data directory + `coze` (`~/.local/share/coze` on Linux), file `chat_history.txt`.
 fn history_path() -> Option<PathBuf> {
-    settings::config_dir().map(|d| d.join("chat_history.txt"))
+    let dir = match std::env::var_os("COZE_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ => dirs::data_dir().map(|d| d.join("coze")),
+    };
+    dir.map(|d| d.join("chat_history.txt"))
 }

@@ -61,6 +61,8 @@ pub struct Summary {
     pub conversation_id: Option<ConversationId>,
     pub usage: Option<Usage>,
     pub follow_ups: Vec<String>,
+    /// The answer's text as received (for `/copy`).
+    pub answer: String,
 }
 
 /// Runs one question to its end, including any tool-call rounds. `conversation` is updated
@@ -188,6 +190,7 @@ struct TurnView<'a> {
     at_line_start: bool,
     reasoning: bool,
     follow_ups: Vec<String>,
+    answer: String,
     pending_call: Option<String>,
     spinner: Option<Spinner>,
     /// Markdown rendering, on a terminal unless `--raw` or `--json`.
@@ -209,6 +212,7 @@ impl<'a> TurnView<'a> {
             at_line_start: true,
             reasoning: false,
             follow_ups: Vec::new(),
+            answer: String::new(),
             pending_call: None,
             spinner: None,
         }
@@ -355,6 +359,7 @@ impl<'a> TurnView<'a> {
             return Ok(());
         }
         self.spinner = None;
+        self.answer.push_str(text);
         if self.reasoning {
             // Thinking went to stderr; start the answer on a fresh line.
             self.reasoning = false;
@@ -400,6 +405,7 @@ impl<'a> TurnView<'a> {
             conversation_id: self.conversation_id.clone(),
             usage,
             follow_ups: std::mem::take(&mut self.follow_ups),
+            answer: std::mem::take(&mut self.answer),
         }
     }
 }
