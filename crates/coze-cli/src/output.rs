@@ -8,6 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
+use anstyle::AnsiColor;
 use serde::Serialize;
 
 /// ANSI styling for one stream; plain when the stream is not a terminal or `NO_COLOR` is set.
@@ -37,37 +38,46 @@ impl Style {
         }
     }
 
-    fn paint(self, sgr: &str, text: &str) -> String {
+    fn paint(self, style: anstyle::Style, text: &str) -> String {
         if self.color && !text.is_empty() {
-            format!("\x1b[{sgr}m{text}\x1b[0m")
+            format!("{}{text}{}", style.render(), style.render_reset())
         } else {
             text.to_string()
         }
     }
 
     pub fn error(self, text: &str) -> String {
-        self.paint("1;31", text)
+        self.paint(bold_fg(AnsiColor::Red), text)
     }
 
     pub fn hint(self, text: &str) -> String {
-        self.paint("1;36", text)
+        self.paint(bold_fg(AnsiColor::Cyan), text)
     }
 
     pub fn bold(self, text: &str) -> String {
-        self.paint("1", text)
+        self.paint(anstyle::Style::new().bold(), text)
     }
 
     pub fn dim(self, text: &str) -> String {
-        self.paint("2", text)
+        self.paint(anstyle::Style::new().dimmed(), text)
     }
 
     pub fn accent(self, text: &str) -> String {
-        self.paint("1;32", text)
+        self.paint(bold_fg(AnsiColor::Green), text)
     }
 
     pub fn warn(self, text: &str) -> String {
-        self.paint("1;33", text)
+        self.paint(bold_fg(AnsiColor::Yellow), text)
     }
+
+    /// The spinner's frame colour.
+    fn spin(self, text: &str) -> String {
+        self.paint(anstyle::Style::new().fg_color(Some(AnsiColor::Cyan.into())), text)
+    }
+}
+
+fn bold_fg(color: AnsiColor) -> anstyle::Style {
+    anstyle::Style::new().bold().fg_color(Some(color.into()))
 }
 
 /// Whether to colour `stream`, by the usual conventions (anstream): `CLICOLOR_FORCE` set
@@ -302,7 +312,7 @@ fn spin(
         let _ = write!(
             w,
             "\r{} {}\x1b[K",
-            style.paint("36", &frame.to_string()),
+            style.spin(&frame.to_string()),
             style.dim(message)
         );
         let _ = w.flush();
@@ -465,5 +475,6 @@ mod tests {
     fn plain_style_adds_no_escapes() {
         assert_eq!(Style::plain().error("error:"), "error:");
         assert_eq!(Style { color: true }.dim("x"), "\x1b[2mx\x1b[0m");
+        assert_eq!(Style { color: true }.error("e"), "\x1b[1m\x1b[31me\x1b[0m");
     }
 }
