@@ -72,7 +72,10 @@ impl Style {
 
     /// The spinner's frame colour.
     fn spin(self, text: &str) -> String {
-        self.paint(anstyle::Style::new().fg_color(Some(AnsiColor::Cyan.into())), text)
+        self.paint(
+            anstyle::Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+            text,
+        )
     }
 }
 
@@ -127,20 +130,6 @@ impl Output {
         let mut out = io::stdout().lock();
         out.write_all(text.as_bytes())?;
         out.flush()
-    }
-
-    /// Text from the server (an answer) on stdout as it arrives. On a terminal, control
-    /// characters other than newline and tab are dropped, so a bot cannot move the cursor or
-    /// retitle the window; piped output stays byte for byte.
-    ///
-    /// # Errors
-    /// Fails when stdout is closed.
-    pub fn answer(&self, text: &str) -> io::Result<()> {
-        if io::stdout().is_terminal() {
-            self.write(&clean(text))
-        } else {
-            self.write(text)
-        }
     }
 
     /// One line of data on stdout.

@@ -13,7 +13,19 @@ fn a_pipe_gets_the_exact_text_even_with_forced_colour() {
     let fx = Fixture::start();
     let out = run(fx.ask("echo", MESSAGE).env("CLICOLOR_FORCE", "1"));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_eq!(out.stdout, format!("You said: \"{MESSAGE}\".\n"));
+    // The echo bot adds a list and a code block; all of it arrives as sent.
+    assert!(
+        out.stdout
+            .starts_with(&format!("You said: \"{MESSAGE}\".\n\n- words: ")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\n```text\nHi\n## Plan\n**bold**"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains('\x1b'), "{:?}", out.stdout);
 }
 
 #[test]
@@ -30,8 +42,9 @@ fn a_terminal_gets_rendered_markdown() {
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("## Plan\nbold and `code`\n"), "{text}");
     assert!(text.contains("│ Beijing ┆ 北京 │"), "{text}");
-    // The answer, before the usage line and the follow-ups (which quote the question).
-    let answer = text.split("conversation ").next().unwrap_or_default();
+    // The answer before its code block (which quotes the question as it is).
+    let answer = text.split("```text").next().unwrap_or_default();
+    assert!(text.contains("• words: "), "{text}");
     assert!(!answer.contains("**bold**"), "{text}");
     assert!(!has_sgr(&text), "NO_COLOR: {text:?}");
 
@@ -39,7 +52,7 @@ fn a_terminal_gets_rendered_markdown() {
     let (code, text) = pty::run(&fx, &args, &[], "");
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("\x1b[1mbold\x1b[0m"), "{text:?}");
-    let answer = text.split("conversation ").next().unwrap_or_default();
+    let answer = text.split("```text").next().unwrap_or_default();
     assert!(!answer.contains("## Plan"), "{text:?}");
 
     // --raw: the markdown as it came.
@@ -66,7 +79,11 @@ fn dash_reads_the_message_from_stdin() {
     let fx = Fixture::start();
     let out = run(fx.ask("echo", "-").write_stdin("two\nlines\n"));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_eq!(out.stdout, "You said: \"two\nlines\".\n");
+    assert!(
+        out.stdout.starts_with("You said: \"two\nlines\".\n"),
+        "{}",
+        out.stdout
+    );
     let out = run(fx.ask("echo", "-").write_stdin(" \n"));
     assert_eq!(out.code, Some(1), "an empty message: {}", out.stderr);
 }

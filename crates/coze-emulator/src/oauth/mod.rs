@@ -470,6 +470,8 @@ pub struct Issue {
     pub kind: TokenKind,
     pub ttl_seconds: i64,
     pub scope: Option<Value>,
+    /// The JWT's `session_name` (service tokens only).
+    pub session_name: Option<String>,
 }
 
 /// Issues an access token (and, for user grants, a refresh token), registers it, and
@@ -492,6 +494,7 @@ pub fn issue_tokens(state: &AppState, store: &mut Store, issue: Issue) -> Value 
             workspace_id: issue.workspace_id.clone(),
             client_id: Some(issue.client_id.clone()),
             scope: issue.scope,
+            session_name: issue.session_name,
         },
     );
     let mut body =
@@ -544,6 +547,7 @@ mod tests {
             kind: TokenKind::OAuthUser,
             ttl_seconds,
             scope: None,
+            session_name: None,
         };
         issue_tokens(state, store, issue)
     }

@@ -9,12 +9,12 @@ use coze_sdk::{
     Chat, ChatEvent, ChatRequest, ChatStream, Client, ConversationId, Message, MessageId,
     MessageType, ToolOutput, Usage,
 };
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 
+use super::answer::AnswerWriter;
 use super::tools::ToolAnswers;
 use crate::error::{CliError, code_hint};
 use crate::output::{Output, Spinner, clean};
-use crate::render::{RenderOptions, Renderer};
 
 /// How answers are shown.
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +134,7 @@ async fn stop(target: &Target, view: &mut TurnView<'_>, chat: Option<&Chat>) -> 
     // Removing a drawn spinner erases its line, the echoed `^C` included; without one, end
     // the `^C` line so that what follows starts on its own.
     let erased = view.spinner.take().is_some();
+    let _ = view.answer.finish_answer();
     if !view.at_line_start {
         view.end_line();
     } else if !erased && std::io::stderr().is_terminal() {
@@ -187,32 +188,35 @@ struct TurnView<'a> {
     chat: Option<Chat>,
     conversation_id: Option<ConversationId>,
     streamed: HashSet<MessageId>,
+    /// The answer message the last delta belonged to (deltas repeat one id).
+    last_streamed: Option<MessageId>,
+    answer: AnswerWriter,
     at_line_start: bool,
     reasoning: bool,
     follow_ups: Vec<String>,
-    answer: String,
+    /// The answer's text as received (for `/copy`).
+    answer_text: String,
     pending_call: Option<String>,
     spinner: Option<Spinner>,
-    /// Markdown rendering, on a terminal unless `--raw` or `--json`.
-    render: Option<Renderer>,
     show_reasoning: bool,
 }
 
 impl<'a> TurnView<'a> {
     fn new(out: &'a Output, display: Display) -> Self {
-        let render = (!display.raw && !out.json() && std::io::stdout().is_terminal())
-            .then(|| Renderer::new(RenderOptions::stdout()));
         Self {
-            render,
             show_reasoning: display.reasoning,
             out,
             chat: None,
             conversation_id: None,
             streamed: HashSet::new(),
+            last_streamed: None,
+            // Markdown is rendered on a terminal unless `--raw` (or `--json`, which prints
+            // no answer text).
+            answer: AnswerWriter::stdout(!display.raw && !out.json()),
             at_line_start: true,
             reasoning: false,
             follow_ups: Vec::new(),
-            answer: String::new(),
+            answer_text: String::new(),
             pending_call: None,
             spinner: None,
         }
@@ -232,11 +236,19 @@ impl<'a> TurnView<'a> {
         let interrupt = ctrl_c();
         tokio::pin!(interrupt);
         loop {
-            let item = tokio::select! {
-                item = stream.next() => item,
-                // `stop` removes the spinner (and with it the echoed `^C`).
-                () = &mut interrupt => {
-                    return Ok(Step::Interrupted(self.chat.clone()));
+            // An event that is already there is taken without waiting; when none is, the
+            // stream paused: show what the answer writer holds, then wait.
+            let item = match stream.next().now_or_never() {
+                Some(item) => item,
+                None => {
+                    self.answer.pause()?;
+                    tokio::select! {
+                        item = stream.next() => item,
+                        // `stop` removes the spinner (and with it the echoed `^C`).
+                        () = &mut interrupt => {
+                            return Ok(Step::Interrupted(self.chat.clone()));
+                        }
+                    }
                 }
             };
             let event = match item {
@@ -320,10 +332,14 @@ impl<'a> TurnView<'a> {
         if !message.reasoning_content.is_empty() && !self.out.json() && self.show_reasoning {
             self.spinner = None;
             self.reasoning = true;
+            self.answer.pause()?;
             eprint_dim(self.out, &clean(&message.reasoning_content));
         }
         if !message.content.is_empty() {
-            self.streamed.insert(message.id.clone());
+            if self.last_streamed.as_ref() != Some(&message.id) {
+                self.streamed.insert(message.id.clone());
+                self.last_streamed = Some(message.id.clone());
+            }
             self.answer_text(&message.content)?;
         }
         Ok(())
@@ -359,45 +375,26 @@ impl<'a> TurnView<'a> {
             return Ok(());
         }
         self.spinner = None;
-        self.answer.push_str(text);
+        self.answer_text.push_str(text);
         if self.reasoning {
             // Thinking went to stderr; start the answer on a fresh line.
             self.reasoning = false;
             eprint_dim(self.out, "\n");
         }
-        match self.render.as_mut() {
-            Some(render) => {
-                let shown = render.push(text);
-                self.write_rendered(&shown)?;
-            }
-            None => {
-                self.out.answer(text)?;
-                self.at_line_start = text.ends_with('\n');
-            }
-        }
+        self.answer.write_delta(text)?;
+        self.at_line_start = text.ends_with('\n');
         Ok(())
     }
 
-    fn write_rendered(&mut self, shown: &str) -> std::io::Result<()> {
-        if !shown.is_empty() {
-            self.out.write(shown)?;
-            self.at_line_start = shown.ends_with('\n');
-        }
-        Ok(())
-    }
-
-    /// Ends a partial line of answer so that what follows (errors, usage) starts cleanly;
-    /// the renderer prints what it held back (a last line, a table, an open code block).
+    /// Ends a partial line of answer so that what follows (errors, usage, a prompt) starts
+    /// cleanly, and hands the answer writer's buffer over: the answer is complete or paused.
     fn end_line(&mut self) {
-        if let Some(rest) = self.render.as_mut().map(Renderer::finish) {
-            // A closed stdout shows up again on the next write; here it is not worth failing.
-            let _ = self.write_rendered(&rest);
-        }
+        // A closed stdout shows up again on the next write; here it is not worth failing.
         if !self.at_line_start {
-            // A closed stdout shows up again on the next write; here it is not worth failing.
-            let _ = self.out.write("\n");
+            let _ = self.answer.write_delta("\n");
             self.at_line_start = true;
         }
+        let _ = self.answer.finish_answer();
     }
 
     fn summary(&mut self, usage: Option<Usage>) -> Summary {
@@ -405,7 +402,7 @@ impl<'a> TurnView<'a> {
             conversation_id: self.conversation_id.clone(),
             usage,
             follow_ups: std::mem::take(&mut self.follow_ups),
-            answer: std::mem::take(&mut self.answer),
+            answer: std::mem::take(&mut self.answer_text),
         }
     }
 }
