@@ -82,11 +82,7 @@ fn region_hosts() -> anyhow::Result<Vec<RegionHost>> {
         return Ok([Region::Cn, Region::Com]
             .into_iter()
             .map(|r| RegionHost {
-                name: match r {
-                    Region::Cn => "cn",
-                    Region::Com => "com",
-                }
-                .to_string(),
+                name: r.as_str().to_string(),
                 base: settings::region_base(r).to_string(),
             })
             .collect());
@@ -252,7 +248,7 @@ fn token_checks(settings: &Settings) -> Vec<Check> {
             let renewable = stored.method == AuthMethod::Jwt
                 || (stored.refresh_token.is_some()
                     && stored.refresh_expires_at.is_none_or(|t| t > now));
-            let login = crate::commands::auth::source::login_command(name);
+            let login = crate::settings::source::login_command(name);
             checks.push(match expiry {
                 None => Check::new("expiry", Status::Ok, "no expiry recorded"),
                 Some(t) if t > now + 3 * 86_400 || (t > now && renewable) => {

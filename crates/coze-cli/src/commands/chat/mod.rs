@@ -85,7 +85,7 @@ pub async fn run(args: ChatArgs, settings: &Settings) -> anyhow::Result<()> {
         },
     };
     if args.emulator {
-        return super::demo::run_chat(options, settings).await;
+        return super::demo::run_chat(options, coze_emulator::Pace::Realistic, settings).await;
     }
     run_with(options, settings).await
 }

@@ -265,7 +265,7 @@ impl<'a> TurnView<'a> {
                 }
             };
             if self.out.json() {
-                self.out.json_line(&event)?;
+                self.answer.write_json_line(&event)?;
             }
             match event {
                 ChatEvent::ChatCreated(chat) | ChatEvent::ChatInProgress(chat) => self.seen(chat),
@@ -306,16 +306,19 @@ impl<'a> TurnView<'a> {
         if !self.out.json() {
             return Ok(());
         }
+        let answer = &mut self.answer;
         let rest = async {
             while let Some(Ok(event)) = stream.next().await {
-                self.out.json_line(&event)?;
+                answer.write_json_line(&event)?;
             }
             Ok::<(), std::io::Error>(())
         };
-        match tokio::time::timeout(Duration::from_secs(2), rest).await {
-            Ok(result) => Ok(result?),
+        let result = match tokio::time::timeout(Duration::from_secs(2), rest).await {
+            Ok(result) => result,
             Err(_) => Ok(()),
-        }
+        };
+        self.answer.finish_answer()?;
+        Ok(result?)
     }
 
     fn seen(&mut self, chat: Chat) {
