@@ -43,6 +43,7 @@
 //!   against the read API first, for exact errors.
 
 pub mod glif;
+pub mod openai;
 pub mod secret;
 mod yaml;
 
