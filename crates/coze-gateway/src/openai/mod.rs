@@ -58,9 +58,14 @@
 //! - **Limits**: bodies over `max_body_bytes` (default 8 MiB) are refused with 413 from
 //!   their `Content-Length`, before they are read (or as soon as a chunked body passes it).
 
+mod config;
 pub mod continuity;
 pub mod error;
+mod handlers;
 pub mod mapping;
 pub mod request;
 pub mod types;
 pub mod upstream;
+
+pub use config::{EditedHistory, ModelTarget, OpenAiConfig};
+pub use handlers::{CHAT_HEADER, CONVERSATION_HEADER, router};
