@@ -177,6 +177,17 @@ async fn embedded_store_keeps_a_tool_call_across_a_restart() {
     drop(before);
 
     let store = StoreHandle::new(SqliteStore::open(&path).await.expect("store reopens"));
-    let after = instance(&emulator, store).await;
+    let after = instance(&emulator, store.clone()).await;
     finish_tool_call(&after, &key1, follow).await;
+
+    // A revoked key gets 401 in OpenAI's shape.
+    let revoked = coze_gateway::keys::ApiKeys::new(store)
+        .revoke(&key1)
+        .await
+        .expect("revoke");
+    assert!(revoked);
+    let hi = json!({"model": "echo", "messages": [{"role": "user", "content": "hi"}]});
+    let (status, body) = chat(&after, &key1, hi).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["type"], "authentication_error");
 }

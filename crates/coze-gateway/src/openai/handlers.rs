@@ -194,12 +194,13 @@ enum Start {
 }
 
 async fn run(state: GatewayState, key: ClientKey, request: Request) -> Result<Response, RunError> {
-    let cfg = config(&state).map_err(|e| (e, None))?.clone();
-    let body = read_body(&cfg, request).await.map_err(|e| (e, None))?;
+    let shared = state.clone();
+    let cfg = config(&shared).map_err(|e| (e, None))?;
+    let body = read_body(cfg, request).await.map_err(|e| (e, None))?;
     let prepared = request::parse(&body).map_err(|e| (e, None))?;
     let model = prepared.model.clone();
     let fail = |e: ApiError| (e, Some(model.clone()));
-    let (bot_id, version) = resolve(&cfg, &prepared.model).map_err(fail)?;
+    let (bot_id, version) = resolve(cfg, &prepared.model).map_err(fail)?;
     if !key.allows_model(&prepared.model) {
         return Err(fail(
             ApiError::forbidden(format!(
@@ -218,7 +219,7 @@ async fn run(state: GatewayState, key: ClientKey, request: Request) -> Result<Re
     let scope = Scope::new(&key.id, &prepared.user, &bot_id);
     let split = continuity::split(&scope, &cfg.system_messages, &prepared.messages);
     let start = plan(
-        &state, &cfg, &client, &key, &prepared, &scope, &split, &bot_id, version,
+        &state, cfg, &client, &key, &prepared, &scope, &split, &bot_id, version,
     )
     .await
     .map_err(fail)?;
@@ -229,14 +230,14 @@ async fn run(state: GatewayState, key: ClientKey, request: Request) -> Result<Re
     } else {
         None
     };
-    let (upstream, mapper, restore) = match start {
+    let (upstream, mapper) = match start {
         Start::Chat(req) => {
             let upstream = client
                 .chat()
                 .stream(*req)
                 .await
                 .map_err(|e| fail(ApiError::from_coze(&e)))?;
-            (upstream, new_mapper(&prepared), None)
+            (upstream, new_mapper(&prepared))
         }
         Start::Submit(pending, outputs) => {
             let conv = pending.conversation_id.clone().into();
@@ -249,17 +250,17 @@ async fn run(state: GatewayState, key: ClientKey, request: Request) -> Result<Re
                 Ok(upstream) => {
                     let mapper =
                         new_mapper(&prepared).with_ids(&pending.conversation_id, &pending.chat_id);
-                    (upstream, mapper, Some(pending))
+                    (upstream, mapper)
                 }
                 Err(e) => {
                     // Keep the call answerable: the client may retry.
-                    let _ = remember_calls(&state, &cfg, &scope, &pending).await;
+                    let ttl = Duration::from_secs(cfg.tool_call_ttl_secs);
+                    let _ = remember_calls(&state, ttl, &scope, &pending).await;
                     return Err(fail(ApiError::from_coze(&e)));
                 }
             }
         }
     };
-    let _ = restore;
     let mut live = Live {
         upstream: Some(upstream),
         mapper,
@@ -273,7 +274,8 @@ async fn run(state: GatewayState, key: ClientKey, request: Request) -> Result<Re
         },
         finish: Finish {
             state: state.clone(),
-            cfg: cfg.clone(),
+            tool_ttl: Duration::from_secs(cfg.tool_call_ttl_secs),
+            conversation_ttl: Duration::from_secs(cfg.conversation_ttl_days * 86_400),
             scope,
             request_digest: split.request_digest,
         },
@@ -490,7 +492,13 @@ async fn tool_outputs(
         .filter(|p| !tools.iter().any(|(id, _)| id == p))
         .collect();
     if !unknown.is_empty() || !missing.is_empty() {
-        remember_calls(state, cfg, scope, &pending).await?;
+        remember_calls(
+            state,
+            Duration::from_secs(cfg.tool_call_ttl_secs),
+            scope,
+            &pending,
+        )
+        .await?;
         let msg = if unknown.is_empty() {
             format!(
                 "the tool outputs for {} are missing: answer every tool call of the assistant \
@@ -518,11 +526,11 @@ async fn tool_outputs(
 
 async fn remember_calls(
     state: &GatewayState,
-    cfg: &OpenAiConfig,
+    ttl: Duration,
     scope: &Scope,
     pending: &PendingCall,
 ) -> Result<(), StoreError> {
-    let ttl = Some(Duration::from_secs(cfg.tool_call_ttl_secs));
+    let ttl = Some(ttl);
     for id in &pending.call_ids {
         state
             .store()
@@ -567,7 +575,8 @@ impl Drop for CancelGuard {
 /// What recording the answer needs.
 struct Finish {
     state: GatewayState,
-    cfg: OpenAiConfig,
+    tool_ttl: Duration,
+    conversation_ttl: Duration,
     scope: Scope,
     request_digest: continuity::Digest,
 }
@@ -581,7 +590,7 @@ impl Finish {
         if conv.is_empty() {
             return Ok(());
         }
-        let ttl = Some(Duration::from_secs(self.cfg.conversation_ttl_days * 86_400));
+        let ttl = Some(self.conversation_ttl);
         match mapper.outcome() {
             Some(Outcome::Stop | Outcome::ToolCalls) => {
                 let call_ids: Vec<String> =
@@ -599,7 +608,7 @@ impl Finish {
                         chat_id: mapper.chat_id().to_owned(),
                         call_ids,
                     };
-                    remember_calls(&self.state, &self.cfg, &self.scope, &pending).await?;
+                    remember_calls(&self.state, self.tool_ttl, &self.scope, &pending).await?;
                 }
             }
             _ => {
@@ -668,15 +677,11 @@ impl Live {
             if let Err(e) = self.finish.record(&self.mapper).await {
                 tracing::warn!(error = %e, "openai: cannot record the conversation");
             }
-            if ok && self.mapper_emits() {
+            if ok {
                 self.pending
                     .push_back(Bytes::from_static(b"data: [DONE]\n\n"));
             }
             self.done = true;
         }
-    }
-
-    fn mapper_emits(&self) -> bool {
-        !self.pending.is_empty() || self.mapper.outcome().is_some()
     }
 }
