@@ -17,16 +17,15 @@ use serde_json::{Map, Value};
 
 use crate::bots::{self, Behavior};
 use crate::faults::Faults;
+use crate::pace::Pace;
 
 /// Settings fixed at start; see `EmulatorConfig` in the crate root for the public knobs.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Lifetime of OAuth access tokens issued by the emulator (default 15 minutes).
     pub token_ttl: Duration,
-    /// A non-streaming chat completes on its first retrieve, or by itself after this long.
-    pub chat_auto_complete_after: Duration,
-    /// Pause between two answer deltas of a streamed answer (default none).
-    pub delta_delay: Duration,
+    /// How long a synchronous `/v1/workflow/run` waits for its workflow (Coze: 90 s).
+    pub sync_workflow_timeout: Duration,
     /// Largest accepted upload (4302 above).
     pub max_upload_bytes: u64,
     /// How long the slow scripted workflow runs.
@@ -41,6 +40,8 @@ pub struct AppState {
 
 struct Inner {
     store: Mutex<Store>,
+    /// The answering pace (changeable at run time, `/_emulator/pace`).
+    pace: Mutex<Pace>,
     faults: Faults,
     settings: Settings,
     /// Seconds added to the wall clock (`/_emulator/clock`), to test token expiry.
@@ -82,13 +83,15 @@ pub struct BotIds {
     pub failing: String,
     /// Not published to the API channel: every chat is refused with 4015.
     pub unpublished: String,
+    /// Streams `reasoning_content` deltas (its chain of thought) before an echo answer.
+    pub reasoning: String,
     /// Calls a tool of the imported plugin (`/_emulator/plugins/import`) over HTTP.
     pub plugin: String,
 }
 
 impl AppState {
     /// A fresh state with the demo user, workspaces, bots and the PAT.
-    pub fn new(pat: &str, pat_ttl: Option<Duration>, settings: Settings) -> AppState {
+    pub fn new(pat: &str, pat_ttl: Option<Duration>, settings: Settings, pace: Pace) -> AppState {
         let next_id = AtomicU64::new(ID_BASE);
         let id = || next_id.fetch_add(1, Ordering::Relaxed).to_string();
         let ids = SeedIds {
@@ -101,11 +104,13 @@ impl AppState {
                 failing: id(),
                 unpublished: id(),
                 plugin: id(),
+                reasoning: id(),
             },
         };
         let state = AppState {
             inner: Arc::new(Inner {
                 store: Mutex::new(Store::default()),
+                pace: Mutex::new(pace),
                 faults: Faults::default(),
                 settings,
                 clock_skew: AtomicI64::new(0),
@@ -156,9 +161,10 @@ impl AppState {
                     workspace_id: None,
                     client_id: None,
                     scope: None,
+                    session_name: None,
                 },
             );
-            let demo: [(&String, &str, bool, Arc<dyn Behavior>); 4] = [
+            let demo: [(&String, &str, bool, Arc<dyn Behavior>); 5] = [
                 (&ids.bots.echo, "Echo", true, Arc::new(bots::echo::Echo)),
                 (&ids.bots.tool, "Tool", true, Arc::new(bots::tool::Tool)),
                 (
@@ -166,6 +172,12 @@ impl AppState {
                     "Failing",
                     true,
                     Arc::new(bots::failing::Failing),
+                ),
+                (
+                    &ids.bots.reasoning,
+                    "Reasoning",
+                    true,
+                    Arc::new(bots::reasoning::Reasoning),
                 ),
                 (
                     &ids.bots.unpublished,
@@ -187,7 +199,12 @@ impl AppState {
                         created_at: now,
                         updated_at: now,
                         behavior,
-                        extra: Map::new(),
+                        // Published bots were published when the emulator started.
+                        extra: if published {
+                            Map::from_iter([("published_at".to_string(), now.into())])
+                        } else {
+                            Map::new()
+                        },
                     },
                 );
             }
@@ -217,6 +234,24 @@ impl AppState {
     /// The fault switches.
     pub fn faults(&self) -> &Faults {
         &self.inner.faults
+    }
+
+    /// The answering pace now.
+    pub fn pace(&self) -> Pace {
+        *self
+            .inner
+            .pace
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Changes the answering pace for chats and workflow runs started from now on.
+    pub fn set_pace(&self, pace: Pace) {
+        *self
+            .inner
+            .pace
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = pace;
     }
 
     /// Settings fixed at start.
@@ -389,6 +424,9 @@ pub struct TokenInfo {
     pub client_id: Option<String>,
     /// The scope requested at issue (JWT `scope` object), as sent.
     pub scope: Option<Value>,
+    /// The JWT's `session_name`: such a token sees only the conversations made with the same
+    /// session name (Coze's per-end-user isolation).
+    pub session_name: Option<String>,
 }
 
 impl TokenInfo {
@@ -473,6 +511,9 @@ pub struct ConversationRecord {
     pub meta_data: Map<String, Value>,
     /// The current section; `clear` starts a new one and the bots forget older ones.
     pub last_section_id: String,
+    /// The `session_name` of the token that created it; a token with a session name sees only
+    /// its own session's conversations.
+    pub session_name: Option<String>,
 }
 
 /// A message of a conversation; chat intermediates (verbose, follow_up, function_call,
@@ -493,6 +534,9 @@ pub struct MessageRecord {
     pub content: String,
     /// `text`, `object_string`, `card`.
     pub content_type: String,
+    /// The model's chain of thought (answers of reasoning bots); "" for none, and then the
+    /// field is left out on the wire, as Coze does for models without deep thinking.
+    pub reasoning_content: String,
     pub meta_data: Map<String, Value>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -563,7 +607,4 @@ pub struct ChatRecord {
     pub inserted_message_ids: Vec<String>,
     /// False when the request said `auto_save_history: false`: nothing is stored.
     pub auto_save_history: bool,
-    /// A non-streaming run whose reply is ready but not yet applied (applied on the next
-    /// retrieve, or by the auto-complete timer).
-    pub pending: Option<crate::bots::BotReply>,
 }

@@ -122,8 +122,12 @@ async fn health(State(state): State<GatewayState>) -> impl IntoResponse {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish.
-/// For callers (the CLI) that should not depend on axum themselves.
+/// How long [`serve`] lets open requests (streams) finish after the shutdown signal.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting connections
+/// and lets open requests finish for at most [`SHUTDOWN_GRACE`] (a stream still open then is
+/// cut). For callers (the CLI) that should not depend on axum themselves.
 ///
 /// # Errors
 ///
@@ -133,7 +137,25 @@ pub async fn serve(
     app: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = tx.send(());
+    };
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .into_future();
+    let grace = async move {
+        match rx.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        served = server => served,
+        () = grace => {
+            tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "open requests did not finish in time; stopping anyway");
+            Ok(())
+        }
+    }
 }

@@ -470,6 +470,8 @@ pub struct Issue {
     pub kind: TokenKind,
     pub ttl_seconds: i64,
     pub scope: Option<Value>,
+    /// The JWT's `session_name` (service tokens only).
+    pub session_name: Option<String>,
 }
 
 /// Issues an access token (and, for user grants, a refresh token), registers it, and
@@ -492,6 +494,7 @@ pub fn issue_tokens(state: &AppState, store: &mut Store, issue: Issue) -> Value 
             workspace_id: issue.workspace_id.clone(),
             client_id: Some(issue.client_id.clone()),
             scope: issue.scope,
+            session_name: issue.session_name,
         },
     );
     let mut body =
@@ -544,6 +547,7 @@ mod tests {
             kind: TokenKind::OAuthUser,
             ttl_seconds,
             scope: None,
+            session_name: None,
         };
         issue_tokens(state, store, issue)
     }
@@ -552,12 +556,11 @@ mod tests {
     fn issuing_drops_long_expired_oauth_state_but_keeps_the_pat() {
         let settings = Settings {
             token_ttl: Duration::from_secs(900),
-            chat_auto_complete_after: Duration::from_secs(1),
-            delta_delay: Duration::ZERO,
+            sync_workflow_timeout: Duration::from_secs(1),
             max_upload_bytes: 1024,
             slow_workflow: Duration::from_secs(1),
         };
-        let state = AppState::new("pat_keep", None, settings);
+        let state = AppState::new("pat_keep", None, settings, crate::Pace::Instant);
         let old = {
             let mut store = state.store();
             store

@@ -88,6 +88,7 @@ pub(crate) fn chat_bot<'a>(
         .get(bot_id)
         .ok_or_else(|| ApiError::not_found("bot_id", bot_id))?;
     crate::oauth::check_install(store, &authed.0, &bot.workspace_id)?;
+    authed.check_bot_scope(bot_id)?;
     Ok(bot)
 }
 
@@ -487,6 +488,7 @@ fn bot_info(bot: &BotRecord) -> Value {
 }
 
 fn published_bot(state: &AppState, authed: &Authed, bot_id: &str) -> Result<Value, ApiError> {
+    authed.check_bot_scope(bot_id)?;
     let mut store = state.store();
     let bot = bot_mut(&mut store, authed, bot_id)?;
     if !bot.published {

@@ -112,8 +112,8 @@ async fn create(
         .connector_id
         .unwrap_or_else(|| API_CONNECTOR.to_string());
     let conversation = match params.get("conversation_id") {
-        Some(id) => find_conversation(&state, id)?,
-        None => new_conversation(&state, &bot_id, auth.user_id(), &connector),
+        Some(id) => find_conversation(&state, &auth, id)?,
+        None => new_conversation(&state, &bot_id, &auth, &connector),
     };
     let chat_id = state.new_id();
     let mut inserted: Vec<MessageRecord> = Vec::with_capacity(messages.len());
@@ -141,7 +141,6 @@ async fn create(
         required_action: Vec::new(),
         inserted_message_ids: inserted.iter().map(|m| m.id.clone()).collect(),
         auto_save_history,
-        pending: None,
     };
     {
         let mut store = state.store();
@@ -221,12 +220,14 @@ fn chat_for(state: &AppState, chat_id: &str) -> Result<ChatRecord, ApiError> {
 /// The chat named by `conversation_id` and `chat_id` (query, or the JSON body for cancel).
 fn find_chat(
     state: &AppState,
+    auth: &Authed,
     conversation_id: Option<&str>,
     chat_id: Option<&str>,
 ) -> Result<ChatRecord, ApiError> {
     let conversation_id =
         conversation_id.ok_or_else(|| ApiError::bad_request("conversation_id is required"))?;
     let chat_id = chat_id.ok_or_else(|| ApiError::bad_request("chat_id is required"))?;
+    find_conversation(state, auth, conversation_id)?;
     let chat = chat_for(state, chat_id)?;
     if chat.conversation_id != conversation_id {
         return Err(ApiError::not_found("chat_id", chat_id));
@@ -236,20 +237,30 @@ fn find_chat(
 
 async fn retrieve(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let chat = find_chat(&state, params.get("conversation_id"), params.get("chat_id"))?;
-    engine::apply_pending(&state, &chat.id).await;
+    let chat = find_chat(
+        &state,
+        &auth,
+        params.get("conversation_id"),
+        params.get("chat_id"),
+    )?;
+    engine::settle_instant(&state, &chat.id).await;
     Ok(ok(chat_json(&chat_for(&state, &chat.id)?)))
 }
 
 async fn list_messages(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let chat = find_chat(&state, params.get("conversation_id"), params.get("chat_id"))?;
+    let chat = find_chat(
+        &state,
+        &auth,
+        params.get("conversation_id"),
+        params.get("chat_id"),
+    )?;
     let messages: Vec<Value> = state
         .store()
         .messages
@@ -279,11 +290,16 @@ struct ToolOutputBody {
 
 async fn submit_tool_outputs(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let chat = find_chat(&state, params.get("conversation_id"), params.get("chat_id"))?;
+    let chat = find_chat(
+        &state,
+        &auth,
+        params.get("conversation_id"),
+        params.get("chat_id"),
+    )?;
     let body: SubmitBody = body.parse()?;
     if !chat.auto_save_history {
         return Err(ApiError::internal(
@@ -336,6 +352,7 @@ async fn submit_tool_outputs(
                 kind: "tool_response".into(),
                 content: output.output.clone(),
                 content_type: "text".into(),
+                reasoning_content: String::new(),
                 meta_data: Map::new(),
                 created_at: now,
                 updated_at: now,
@@ -369,7 +386,7 @@ struct CancelBody {
 
 async fn cancel(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
@@ -380,7 +397,12 @@ async fn cancel(
     let chat_id = body
         .chat_id
         .or_else(|| params.get("chat_id").map(str::to_string));
-    let chat = find_chat(&state, conversation_id.as_deref(), chat_id.as_deref())?;
+    let chat = find_chat(
+        &state,
+        &auth,
+        conversation_id.as_deref(),
+        chat_id.as_deref(),
+    )?;
     let mut store = state.store();
     let Some(stored) = store.chats.get_mut(&chat.id) else {
         return Err(ApiError::not_found("chat_id", &chat.id));
@@ -396,6 +418,5 @@ async fn cancel(
         ));
     }
     stored.status = ChatStatus::Canceled;
-    stored.pending = None;
     Ok(ok(chat_json(stored)))
 }

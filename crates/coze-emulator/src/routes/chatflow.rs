@@ -119,7 +119,7 @@ async fn chat(
     let (conversation_id, section_id, phase) = {
         let mut store = state.store();
         let conversation_id = match body.conversation_id {
-            Some(id) if store.conversations.contains_key(&id) => id,
+            Some(id) if store.conversations.get(&id).is_some_and(|c| authed.sees(c)) => id,
             Some(id) => return Err(ApiError::not_found("conversation_id", &id)),
             None => {
                 let id = state.new_id();
@@ -135,6 +135,7 @@ async fn chat(
                         updated_at: now,
                         meta_data: Map::new(),
                         last_section_id: state.new_id(),
+                        session_name: authed.session_name().map(str::to_string),
                     },
                 );
                 id
@@ -246,6 +247,7 @@ impl Run {
             kind: kind.into(),
             content: content.into(),
             content_type: "text".into(),
+            reasoning_content: String::new(),
             meta_data: Map::new(),
             created_at: now,
             updated_at: now,

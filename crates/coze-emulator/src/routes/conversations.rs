@@ -48,11 +48,12 @@ pub fn conversation_json(c: &ConversationRecord) -> Value {
     })
 }
 
-/// Creates a conversation (and its first section) in the store.
+/// A new conversation (and its first section) of the caller `owner`, under the owner's
+/// session name if the token has one; the caller inserts it into the store.
 pub fn new_conversation(
     state: &AppState,
     bot_id: &str,
-    creator_id: &str,
+    owner: &Authed,
     connector_id: &str,
 ) -> ConversationRecord {
     let id = state.new_id();
@@ -62,24 +63,40 @@ pub fn new_conversation(
         id,
         name: String::new(),
         bot_id: bot_id.to_string(),
-        creator_id: creator_id.to_string(),
+        creator_id: owner.user_id().to_string(),
         connector_id: connector_id.to_string(),
         created_at: now,
         updated_at: now,
         meta_data: Map::new(),
+        session_name: owner.session_name().map(str::to_string),
     }
 }
 
-/// The stored conversation `id`, or 4200.
+/// The stored conversation `id` if the caller may see it (see [`Authed::sees`]), or 4200.
 ///
 /// # Errors
-/// [`ApiError::not_found`] when there is no such conversation.
-pub fn find(state: &AppState, id: &str) -> Result<ConversationRecord, ApiError> {
+/// [`ApiError::not_found`] when there is no such conversation, or it belongs to another
+/// session.
+pub fn find(state: &AppState, auth: &Authed, id: &str) -> Result<ConversationRecord, ApiError> {
     state
         .store()
         .conversations
         .get(id)
+        .filter(|c| auth.sees(c))
         .cloned()
+        .ok_or_else(|| ApiError::not_found("conversation_id", id))
+}
+
+/// The stored conversation `id` for changing, if the caller may see it; 4200 otherwise.
+fn find_mut<'a>(
+    store: &'a mut crate::state::Store,
+    auth: &Authed,
+    id: &str,
+) -> Result<&'a mut ConversationRecord, ApiError> {
+    store
+        .conversations
+        .get_mut(id)
+        .filter(|c| auth.sees(c))
         .ok_or_else(|| ApiError::not_found("conversation_id", id))
 }
 
@@ -150,7 +167,7 @@ async fn create(
     let connector = body
         .connector_id
         .unwrap_or_else(|| API_CONNECTOR.to_string());
-    let mut conversation = new_conversation(&state, &bot_id, auth.user_id(), &connector);
+    let mut conversation = new_conversation(&state, &bot_id, &auth, &connector);
     conversation.name = name;
     conversation.meta_data = meta_data;
     let mut records: Vec<MessageRecord> = Vec::with_capacity(messages.len());
@@ -169,11 +186,11 @@ async fn create(
 
 async fn retrieve(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
     let id = params.require("conversation_id")?;
-    Ok(ok(conversation_json(&find(&state, id)?)))
+    Ok(ok(conversation_json(&find(&state, &auth, id)?)))
 }
 
 async fn list(
@@ -201,11 +218,15 @@ async fn list(
     };
     let connector = params.get("connector_id").unwrap_or(API_CONNECTOR);
     let bot_id = params.get("bot_id");
+    if let Some(bot_id) = bot_id {
+        auth.check_bot_scope(bot_id)?;
+    }
     let mut mine: Vec<ConversationRecord> = state
         .store()
         .conversations
         .values()
         .filter(|c| c.creator_id == auth.user_id() && c.connector_id == connector)
+        .filter(|c| auth.sees(c))
         .filter(|c| bot_id.is_none_or(|b| c.bot_id == b))
         .cloned()
         .collect();
@@ -232,7 +253,7 @@ struct RenameBody {
 
 async fn rename(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
@@ -245,10 +266,7 @@ async fn rename(
     }
     let now = state.now();
     let mut store = state.store();
-    let conversation = store
-        .conversations
-        .get_mut(&id)
-        .ok_or_else(|| ApiError::not_found("conversation_id", &id))?;
+    let conversation = find_mut(&mut store, &auth, &id)?;
     conversation.name = name;
     conversation.updated_at = now;
     Ok(ok(conversation_json(conversation)))
@@ -256,13 +274,12 @@ async fn rename(
 
 async fn delete(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let mut store = state.store();
-    if store.conversations.remove(&id).is_none() {
-        return Err(ApiError::not_found("conversation_id", &id));
-    }
+    find_mut(&mut store, &auth, &id)?;
+    store.conversations.remove(&id);
     store.messages.retain(|_, m| m.conversation_id != id);
     store.chats.retain(|_, c| c.conversation_id != id);
     Ok(ok_empty())
@@ -270,16 +287,13 @@ async fn delete(
 
 async fn clear(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let section = state.new_id();
     let now = state.now();
     let mut store = state.store();
-    let conversation = store
-        .conversations
-        .get_mut(&id)
-        .ok_or_else(|| ApiError::not_found("conversation_id", &id))?;
+    let conversation = find_mut(&mut store, &auth, &id)?;
     conversation.last_section_id = section.clone();
     conversation.updated_at = now;
     Ok(ok(json!({"id": section, "conversation_id": id})))

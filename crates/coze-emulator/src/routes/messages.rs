@@ -42,7 +42,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A message as on the wire.
 pub fn message_json(m: &MessageRecord) -> Value {
-    json!({
+    let mut message = json!({
         "id": m.id,
         "conversation_id": m.conversation_id,
         "section_id": m.section_id,
@@ -55,7 +55,11 @@ pub fn message_json(m: &MessageRecord) -> Value {
         "meta_data": m.meta_data,
         "created_at": m.created_at,
         "updated_at": m.updated_at,
-    })
+    });
+    if !m.reasoning_content.is_empty() {
+        message["reasoning_content"] = json!(m.reasoning_content);
+    }
+    message
 }
 
 /// Shown by the conversation message list (the rest are chat intermediates).
@@ -150,6 +154,7 @@ impl EnterMessage {
             kind,
             content,
             content_type,
+            reasoning_content: String::new(),
             meta_data,
             created_at: now,
             updated_at: now,
@@ -159,11 +164,11 @@ impl EnterMessage {
 
 async fn create(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let conversation = find_conversation(&state, params.require("conversation_id")?)?;
+    let conversation = find_conversation(&state, &auth, params.require("conversation_id")?)?;
     let message: EnterMessage = body.parse()?;
     let record = message.into_record(&state, &conversation, "", "")?;
     let json = message_json(&record);
@@ -201,12 +206,12 @@ fn cursor(id: Option<String>, name: &str) -> Result<Option<u64>, ApiError> {
 
 async fn list(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let conversation_id = params.require("conversation_id")?.to_string();
-    find_conversation(&state, &conversation_id)?;
+    find_conversation(&state, &auth, &conversation_id)?;
     let body: ListBody = body.parse()?;
     let descending = match body
         .order
@@ -285,10 +290,14 @@ async fn list(
 }
 
 /// The message `message_id` of `conversation_id`, or 4200.
-fn find_message(state: &AppState, params: &Params) -> Result<MessageRecord, ApiError> {
+fn find_message(
+    state: &AppState,
+    auth: &Authed,
+    params: &Params,
+) -> Result<MessageRecord, ApiError> {
     let conversation_id = params.require("conversation_id")?;
     let message_id = params.require("message_id")?;
-    find_conversation(state, conversation_id)?;
+    find_conversation(state, auth, conversation_id)?;
     state
         .store()
         .message(message_id)
@@ -299,10 +308,10 @@ fn find_message(state: &AppState, params: &Params) -> Result<MessageRecord, ApiE
 
 async fn retrieve(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    Ok(ok(message_json(&find_message(&state, &params)?)))
+    Ok(ok(message_json(&find_message(&state, &auth, &params)?)))
 }
 
 #[derive(Deserialize, Default)]
@@ -315,11 +324,11 @@ struct ModifyBody {
 
 async fn modify(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let found = find_message(&state, &params)?;
+    let found = find_message(&state, &auth, &params)?;
     let body: ModifyBody = body.parse()?;
     // Re-validate the result as a whole, as if the message were created like this.
     let candidate = EnterMessage {
@@ -333,7 +342,7 @@ async fn modify(
         ),
         meta_data: Some(body.meta_data.unwrap_or(found.meta_data.clone())),
     };
-    let conversation = find_conversation(&state, &found.conversation_id)?;
+    let conversation = find_conversation(&state, &auth, &found.conversation_id)?;
     let checked = candidate.into_record(&state, &conversation, "", "")?;
     let now = state.now();
     let mut store = state.store();
@@ -351,10 +360,10 @@ async fn modify(
 
 async fn delete(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let found = find_message(&state, &params)?;
+    let found = find_message(&state, &auth, &params)?;
     if !is_conversation_visible(&found) {
         return Err(ApiError::bad_request(
             "only question and answer messages can be deleted",
@@ -381,7 +390,7 @@ struct FeedbackBody {
 
 async fn feedback(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     Path((conversation_id, message_id)): Path<(String, String)>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
@@ -404,21 +413,26 @@ async fn feedback(
         ));
     }
     let _ = body.reason_types;
-    message_in(&state, &conversation_id, &message_id)?;
+    message_in(&state, &auth, &conversation_id, &message_id)?;
     Ok(ok_empty())
 }
 
 async fn delete_feedback(
     State(state): State<AppState>,
-    _auth: Authed,
+    auth: Authed,
     Path((conversation_id, message_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    message_in(&state, &conversation_id, &message_id)?;
+    message_in(&state, &auth, &conversation_id, &message_id)?;
     Ok(ok_empty())
 }
 
-fn message_in(state: &AppState, conversation_id: &str, message_id: &str) -> Result<(), ApiError> {
-    find_conversation(state, conversation_id)?;
+fn message_in(
+    state: &AppState,
+    auth: &Authed,
+    conversation_id: &str,
+    message_id: &str,
+) -> Result<(), ApiError> {
+    find_conversation(state, auth, conversation_id)?;
     let store = state.store();
     match store.message(message_id) {
         Some(m) if m.conversation_id == conversation_id => Ok(()),

@@ -486,6 +486,7 @@ fn code_grant(
         kind: TokenKind::OAuthUser,
         ttl_seconds: user_ttl(state),
         scope: None,
+        session_name: None,
     };
     bare(StatusCode::OK, issue_tokens(state, store, issue))
 }
@@ -528,6 +529,7 @@ fn refresh_grant(
         kind: TokenKind::OAuthUser,
         ttl_seconds: user_ttl(state),
         scope: None,
+        session_name: None,
     };
     bare(StatusCode::OK, issue_tokens(state, store, issue))
 }
@@ -593,6 +595,7 @@ fn device_grant(state: &AppState, store: &mut Store, body: TokenBody) -> Respons
                 kind: TokenKind::OAuthUser,
                 ttl_seconds: user_ttl(state),
                 scope: None,
+                session_name: None,
             };
             bare(StatusCode::OK, issue_tokens(state, store, issue))
         }
@@ -648,6 +651,7 @@ fn jwt_grant(
         kind: TokenKind::OAuthService,
         ttl_seconds: duration,
         scope: body.scope.filter(|s| !s.is_null()),
+        session_name: verified.session_name,
     };
     bare(StatusCode::OK, issue_tokens(state, store, issue))
 }
