@@ -13,6 +13,11 @@ def uniq(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def first_paragraph(text: str) -> str:
+    """The echo bot's first paragraph (its answer goes on with markdown about the message)."""
+    return text.split("\n\n")[0]
+
+
 def test_models_lists_the_demo_bots(client, gateway):
     ids = [m.id for m in client.models.list()]
     for name in ("echo", "tool", "failing"):
@@ -31,7 +36,8 @@ def test_non_stream_answer_usage_and_extension(client):
     assert done.model == "echo"
     choice = done.choices[0]
     assert choice.message.role == "assistant"
-    assert choice.message.content == 'You said: "hello there".'
+    assert first_paragraph(choice.message.content) == 'You said: "hello there".'
+    assert "```text\nhello there\n```" in choice.message.content
     assert choice.finish_reason == "stop"
     u = done.usage
     assert u.prompt_tokens > 0 and u.completion_tokens > 0
@@ -55,7 +61,7 @@ def test_stream_with_usage(client):
     )
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == 'You said: "stream me please".'
+    assert first_paragraph(text) == 'You said: "stream me please".'
     content_chunks = [c for c in chunks if c.choices and c.choices[0].delta.content]
     assert len(content_chunks) >= 2, "the answer arrives in several deltas"
     finish = [c for c in chunks if c.choices and c.choices[0].finish_reason]
