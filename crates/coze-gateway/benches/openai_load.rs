@@ -8,8 +8,7 @@
 //! cargo bench -p coze-gateway --bench openai_load -- 100 1000  # chosen levels only
 //! ```
 //!
-//! Layout: this process runs the emulator (in-process, paced by its `event_delay_ms` fault: a
-//! fixed pause before every event of a Coze stream) and the
+//! Layout: this process runs the emulator (in-process, at a fixed custom pace) and the
 //! load client; the gateway runs in a child process (this binary again, `--gateway-child`), so
 //! its memory is measured alone (`/proc/<pid>/status`: `VmRSS` before, `VmHWM` during). The
 //! load client speaks HTTP/2 (prior knowledge, 100 streams per connection) to both the emulator
@@ -28,9 +27,14 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 const STREAMS_PER_CONNECTION: usize = 100;
-const PACE: Duration = Duration::from_millis(100);
+/// The emulator's pace: first token after 2 s (so that 10,000 streams are all open at once
+/// before the first one ends), then a delta every 100 ms.
+const PACE: coze_emulator::Pace = coze_emulator::Pace::Custom {
+    first_token_ms: 2_000,
+    delta_interval_ms: 100,
+};
 const RUN_DEADLINE: Duration = Duration::from_secs(120);
-/// Eight words: the echo answer `You said: "...".` streams in eight deltas.
+/// Eight words: the echo answer streams in several deltas.
 const QUESTION: &str = "one two three four five six seven eight";
 
 #[derive(Debug, Clone, Copy)]
@@ -293,14 +297,13 @@ fn main() {
 }
 
 async fn bench(levels: Vec<usize>) {
-    let emulator = coze_emulator::Emulator::start()
+    let config = coze_emulator::EmulatorConfig {
+        pace: PACE,
+        ..coze_emulator::EmulatorConfig::default()
+    };
+    let emulator = coze_emulator::Emulator::start_with(config)
         .await
         .expect("the emulator starts");
-    // The pace: a pause before every event of every emulator stream (about 12 per chat).
-    emulator.faults().set(coze_emulator::FaultConfig {
-        event_delay_ms: PACE.as_millis() as u64,
-        ..coze_emulator::FaultConfig::default()
-    });
     let bot = emulator.bots().echo.clone();
     let mut child = Gateway::spawn(emulator.base_url(), emulator.pat(), &bot);
     let direct = Arc::new(Target {
@@ -316,8 +319,9 @@ async fn bench(levels: Vec<usize>) {
         bot,
     });
     println!(
-        "openai_load: echo bot, {} ms before every Coze event (8 answer deltas); HTTP/2 client, {} streams per connection",
-        PACE.as_millis(),
+        "openai_load: echo bot at pace {} ms first token, {} ms per delta; HTTP/2 client, {} streams per connection",
+        PACE.first_token().as_millis(),
+        PACE.delta_interval().as_millis(),
         STREAMS_PER_CONNECTION
     );
     // Warm up both paths (connections, allocator, JIT-free but caches).
@@ -346,7 +350,7 @@ async fn bench(levels: Vec<usize>) {
         );
     }
     // Non-streaming throughput, unpaced.
-    emulator.faults().set(coze_emulator::FaultConfig::default());
+    emulator.state().set_pace(coze_emulator::Pace::Instant);
     let total = 2_000;
     let direct_rps = throughput(direct.clone(), total, 32).await;
     let gateway_rps = throughput(via.clone(), total, 32).await;

@@ -191,3 +191,49 @@ async fn embedded_store_keeps_a_tool_call_across_a_restart() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["type"], "authentication_error");
 }
+
+#[tokio::test]
+async fn edited_history_can_be_refused() {
+    let emulator = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = StoreHandle::new(
+        SqliteStore::open(&dir.path().join("gateway.sqlite3"))
+            .await
+            .expect("store"),
+    );
+    let key1 = key(&store, None).await;
+    let mut config = config(&emulator);
+    if let Some(openai) = config.openai.as_mut() {
+        openai.edited_history = coze_gateway::openai::EditedHistory::Reject;
+    }
+    let state = GatewayState::builder(config)
+        .store(store)
+        .build()
+        .await
+        .expect("state builds");
+    let app = coze_gateway::router(state);
+    let ask = |messages: Value| json!({"model": "echo", "user": "dora", "messages": messages});
+    let (_, a1) = chat(
+        &app,
+        &key1,
+        ask(json!([{"role": "user", "content": "one"}])),
+    )
+    .await;
+    let a1 = a1["choices"][0]["message"]["content"].clone();
+    let two = json!([{"role": "user", "content": "one"}, {"role": "assistant", "content": a1},
+        {"role": "user", "content": "two"}]);
+    let (status, a2) = chat(&app, &key1, ask(two.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    let a2 = a2["choices"][0]["message"]["content"].clone();
+    // The second answer edited: the first answer is still known, the second is not.
+    let mut edited = two.as_array().expect("array").clone();
+    edited.push(json!({"role": "assistant", "content": format!("{} (edited)", a2.as_str().unwrap_or_default())}));
+    edited.push(json!({"role": "user", "content": "three"}));
+    let (status, body) = chat(&app, &key1, ask(Value::Array(edited))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "history_edited");
+    // An unknown history (nothing this gateway answered) is still welcome.
+    let fresh = json!([{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"},
+        {"role": "user", "content": "z"}]);
+    assert_eq!(chat(&app, &key1, ask(fresh)).await.0, StatusCode::OK);
+}
