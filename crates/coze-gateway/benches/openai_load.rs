@@ -430,6 +430,10 @@ mod gateway_child {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let config = GatewayConfig {
             data_dir: Some(dir.path().to_path_buf()),
+            // COZE_BENCH_STORE=redis://... measures with Redis instead of the embedded store.
+            store: std::env::var("COZE_BENCH_STORE")
+                .ok()
+                .map(coze_gateway::config::StoreSetting),
             upstream: Some(UpstreamConfig {
                 auth: Some("pat".into()),
                 base_url: Some(upstream.clone()),

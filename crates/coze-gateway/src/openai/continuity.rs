@@ -76,14 +76,26 @@ impl Scope {
     }
 }
 
-/// Store key of a conversation's head digest.
+/// Store key of a conversation's head: its owner scope and the digest of its latest state
+/// (one value, so recording an answer is two writes).
 pub fn head_key(conversation_id: &str) -> String {
     format!("openai:head:{conversation_id}")
 }
 
-/// Store key of a conversation's owner scope.
-pub fn owner_key(conversation_id: &str) -> String {
-    format!("openai:owner:{conversation_id}")
+/// The head value: `<scope hex> <digest hex>`, or `<scope hex> -` when the latest state is
+/// unknown (after a failed chat).
+pub fn head_value(scope: &Scope, digest: Option<&Digest>) -> String {
+    format!(
+        "{} {}",
+        scope.hex(),
+        digest.map_or_else(|| "-".to_owned(), Digest::hex)
+    )
+}
+
+/// Reads a head value: `(owner scope hex, latest digest hex)`.
+pub fn parse_head(value: &str) -> (&str, Option<&str>) {
+    let (scope, digest) = value.split_once(' ').unwrap_or((value, "-"));
+    (scope, (digest != "-").then_some(digest))
 }
 
 fn field_into(h: &mut Sha256, bytes: &[u8]) {
@@ -282,6 +294,19 @@ mod tests {
         let mut edited = msgs.clone();
         edited[0] = user("HI");
         assert_ne!(split(&scope, &rule, &edited).history_digest, base);
+    }
+
+    #[test]
+    fn head_values_round_trip() {
+        let scope = Scope::new("k", "u", "b");
+        let d = scope.root();
+        let v = head_value(&scope, Some(&d));
+        assert_eq!(
+            parse_head(&v),
+            (scope.hex().as_str(), Some(d.hex().as_str()))
+        );
+        let v = head_value(&scope, None);
+        assert_eq!(parse_head(&v), (scope.hex().as_str(), None));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use super::continuity::{self, Scope, Split, head_key, owner_key};
+use super::continuity::{self, Scope, Split, head_key, head_value, parse_head};
 use super::error::ApiError;
 use super::mapping::{Mapper, Out, Outcome};
 use super::request::{self, Msg, Prepared, SystemRule};
@@ -410,8 +410,8 @@ async fn plan(
     let context = cfg.system_messages == SystemRule::Context;
     // A conversation the client names.
     if let Some(conv) = &prepared.conversation_id {
-        let owner = store.raw().get(&owner_key(conv)).await?;
-        if owner.as_deref() != Some(scope.hex().as_str()) {
+        let head = store.raw().get(&head_key(conv)).await?;
+        if head.as_deref().map(|h| parse_head(h).0) != Some(scope.hex().as_str()) {
             return Err(ApiError::not_found(format!(
                 "there is no Coze conversation {conv} for this API key, user and model: leave \
                  `coze.conversation_id` out to start one"
@@ -428,7 +428,11 @@ async fn plan(
         let key = split.history_digest.history_key();
         if let Some(conv) = store.raw().get(&key).await? {
             let head = store.raw().get(&head_key(&conv)).await?;
-            if head.as_deref() == Some(split.history_digest.hex().as_str()) {
+            let latest = head.as_deref().and_then(|h| {
+                let (owner, digest) = parse_head(h);
+                (owner == scope.hex()).then_some(digest).flatten()
+            });
+            if latest == Some(split.history_digest.hex().as_str()) {
                 for m in enter_messages(client, &split.input, context).await? {
                     req = req.message(m);
                 }
@@ -598,10 +602,8 @@ impl Finish {
                 let digest =
                     continuity::after_answer(self.request_digest, mapper.text(), &call_ids);
                 store.set(&digest.history_key(), conv, ttl).await?;
-                store.set(&head_key(conv), &digest.hex(), ttl).await?;
-                store
-                    .set_if_absent(&owner_key(conv), &self.scope.hex(), ttl)
-                    .await?;
+                let head = head_value(&self.scope, Some(&digest));
+                store.set(&head_key(conv), &head, ttl).await?;
                 if !call_ids.is_empty() {
                     let pending = PendingCall {
                         conversation_id: conv.to_owned(),
@@ -612,10 +614,8 @@ impl Finish {
                 }
             }
             _ => {
-                store.delete(&head_key(conv)).await?;
-                store
-                    .set_if_absent(&owner_key(conv), &self.scope.hex(), ttl)
-                    .await?;
+                let head = head_value(&self.scope, None);
+                store.set(&head_key(conv), &head, ttl).await?;
             }
         }
         Ok(())
