@@ -7,6 +7,9 @@
 # Re-runs reuse .venv and conformance/js/node_modules. Exits non-zero if any part fails; the
 # summary at the end says which.
 #
+# Starts a throwaway Redis (scripts/redis.sh installs Debian's redis-server when missing) and
+# exports REDIS_URL for the gateway's store and multi-instance tests.
+#
 # Environment: CARGO_TARGET_DIR (honoured), COZE_TEST_SKIP_RUST=1 (conformance only, for a
 # quick loop), PYTEST_ARGS (extra pytest arguments, e.g. "-k stream -x"), NODE_TEST_ARGS
 # (see scripts/conformance-js.sh).
@@ -22,12 +25,22 @@ need python3 "install Python 3.9 or newer"
 echo "$(cargo --version), $(python3 --version)" >&2
 
 LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/coze-rs-test.XXXXXX")"
-trap 'rm -rf "$LOG_DIR"' EXIT
+# shellcheck source=scripts/redis.sh
+source "$ROOT/scripts/redis.sh"
+trap 'redis_stop; rm -rf "$LOG_DIR"' EXIT
 RUST_LOG_FILE="$LOG_DIR/cargo-test.log"
 PYTEST_LOG_FILE="$LOG_DIR/pytest.log"
 JS_LOG_FILE="$LOG_DIR/node-test.log"
 EXAMPLES_LOG_FILE="$LOG_DIR/examples.log"
 declare -a FAILED=()
+
+step "Redis for the gateway's store tests (scripts/redis.sh)"
+REDIS_STATUS="not available: the Redis tests printed SKIPPED"
+if redis_start; then
+  [[ -n "${REDIS_URL:-}" ]] && REDIS_STATUS="ran at $REDIS_URL"
+else
+  FAILED+=("redis (could not start; see above)")
+fi
 
 if [[ "${COZE_TEST_SKIP_RUST:-}" != 1 ]]; then
   step "cargo build --workspace --all-targets"
@@ -73,6 +86,7 @@ step "summary"
 if [[ -f "$RUST_LOG_FILE" ]]; then
   rust_summary "$RUST_LOG_FILE"
 fi
+echo "redis: $REDIS_STATUS"
 # pytest's last line, e.g. "==== 70 passed, 1 xfailed in 31.2s ====".
 echo "conformance: $(grep -E '^=+ .* in [0-9.]+s.* =+$' "$PYTEST_LOG_FILE" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//')"
 

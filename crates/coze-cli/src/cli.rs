@@ -82,7 +82,7 @@ pub enum Command {
     Whoami,
     /// Read a glif's inputs and run it (glif.app AI apps)
     Glif(commands::glif::GlifArgs),
-    /// Serve the Glif plugin bridge that Coze imports as a plugin (OpenAPI)
+    /// Run the gateway: an OpenAI-compatible API for your bots, the Glif plugin bridge, the web chat
     Serve(commands::serve::ServeArgs),
     /// List your workspaces (their ids are what `--workspace` takes)
     #[command(subcommand)]

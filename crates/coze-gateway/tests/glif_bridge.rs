@@ -481,22 +481,22 @@ async fn every_request_is_logged_with_glif_id_duration_and_outcome_and_no_token(
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let requests: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("bridge request"))
+        .filter(|l| l.contains("service=\"glif\"") && l.contains(" request"))
         .collect();
     assert_eq!(requests.len(), 4, "{text}");
     let expect = [
         (
             "status=200",
             "outcome=\"succeeded\"",
-            "glif_id=\"glif-text\"",
+            "subject=\"glif-text\"",
         ),
         (
             "status=400",
             "outcome=\"bad_request\"",
-            "glif_id=\"glif-text\"",
+            "subject=\"glif-text\"",
         ),
-        ("status=200", "outcome=\"running\"", "glif_id=\"glif-slow\""),
-        ("status=401", "outcome=\"unauthorized\"", "glif_id=\"-\""),
+        ("status=200", "outcome=\"running\"", "subject=\"glif-slow\""),
+        ("status=401", "outcome=\"unauthorized\"", "subject=\"-\""),
     ];
     for (line, (status, outcome, glif)) in requests.iter().zip(expect) {
         for needle in [status, outcome, glif, "duration_ms="] {
