@@ -176,7 +176,7 @@ def check_info_line(emu: Emulator) -> None:
     if not info["base_url"].startswith("http://127.0.0.1:") or info["base_url"].endswith(":0"):
         emu.stop()
         pytest.fail(f"base_url must carry the real port on 127.0.0.1: {info['base_url']}")
-    for bot in ("echo", "tool", "failing", "unpublished"):
+    for bot in ("echo", "tool", "failing", "unpublished", "reasoning"):
         if not isinstance(info["bots"].get(bot), str) or not info["bots"][bot]:
             emu.stop()
             pytest.fail(f"bots.{bot} missing or not a string id: {info['bots']}")

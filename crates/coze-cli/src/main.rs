@@ -42,10 +42,16 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.global.verbose);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Servers (the emulator, `coze serve`, the demo's in-process emulator) get a thread per
+    // core; every other command is one client conversation, for which one thread is enough
+    // and cheaper (no hand-off of each network chunk between threads).
+    let mut builder = match cli.command {
+        cli::Command::Emulator(_) | cli::Command::Serve(_) | cli::Command::Demo(_) => {
+            tokio::runtime::Builder::new_multi_thread()
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             return fail(&anyhow::Error::new(err).context("cannot start the async runtime"));

@@ -118,20 +118,6 @@ impl Output {
         out.flush()
     }
 
-    /// Text from the server (an answer) on stdout as it arrives. On a terminal, control
-    /// characters other than newline and tab are dropped, so a bot cannot move the cursor or
-    /// retitle the window; piped output stays byte for byte.
-    ///
-    /// # Errors
-    /// Fails when stdout is closed.
-    pub fn answer(&self, text: &str) -> io::Result<()> {
-        if io::stdout().is_terminal() {
-            self.write(&clean(text))
-        } else {
-            self.write(text)
-        }
-    }
-
     /// One line of data on stdout.
     ///
     /// # Errors

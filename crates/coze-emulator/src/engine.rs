@@ -237,6 +237,7 @@ async fn drive_steps(state: &AppState, chat_id: &str, reply: BotReply, out: &mut
         kind: String::new(),
         content: String::new(),
         content_type: "text".into(),
+        reasoning_content: String::new(),
         meta_data: Map::new(),
         created_at: state.now(),
         updated_at: state.now(),
@@ -249,7 +250,14 @@ async fn drive_steps(state: &AppState, chat_id: &str, reply: BotReply, out: &mut
     };
     match reply {
         BotReply::Answer { text, follow_ups } => {
-            answer_steps(state, &chat, &make, text, follow_ups, 0, out).await;
+            answer_steps(state, &chat, &make, String::new(), text, follow_ups, 0, out).await;
+        }
+        BotReply::ReasonedAnswer {
+            reasoning,
+            text,
+            follow_ups,
+        } => {
+            answer_steps(state, &chat, &make, reasoning, text, follow_ups, 0, out).await;
         }
         BotReply::PluginAnswer {
             calls,
@@ -269,7 +277,17 @@ async fn drive_steps(state: &AppState, chat_id: &str, reply: BotReply, out: &mut
                     return;
                 }
             }
-            answer_steps(state, &chat, &make, text, follow_ups, output, out).await;
+            answer_steps(
+                state,
+                &chat,
+                &make,
+                String::new(),
+                text,
+                follow_ups,
+                output,
+                out,
+            )
+            .await;
         }
         BotReply::ToolCalls(calls) => {
             let mut tool_calls = Vec::new();
@@ -321,12 +339,15 @@ async fn drive_steps(state: &AppState, chat_id: &str, reply: BotReply, out: &mut
     }
 }
 
-/// Streams an answer in deltas, publishes it with the `verbose` finish and the follow-ups,
-/// and completes the chat; `output` counts tokens already produced in this chat.
+/// Streams an answer in deltas (after its `reasoning`, if any, as `reasoning_content`
+/// deltas), publishes it with the `verbose` finish and the follow-ups, and completes the
+/// chat; `output` counts tokens already produced in this chat.
+#[allow(clippy::too_many_arguments)]
 async fn answer_steps(
     state: &AppState,
     chat: &ChatRecord,
     make: &impl Fn(&str, String) -> MessageRecord,
+    reasoning: String,
     text: String,
     follow_ups: Vec<String>,
     mut output: i64,
@@ -334,6 +355,25 @@ async fn answer_steps(
 ) {
     let chat_id = chat.id.as_str();
     let mut answer = make("answer", String::new());
+    let thoughts = if reasoning.is_empty() {
+        Vec::new()
+    } else {
+        split_deltas(&reasoning)
+    };
+    for delta in thoughts {
+        if is_canceled(state, chat_id) {
+            return;
+        }
+        answer.reasoning_content = delta;
+        out.send(chat_frame(
+            "conversation.message.delta",
+            &message_json(&answer),
+        ))
+        .await;
+        out.pause_between_deltas().await;
+    }
+    output += estimate_tokens(&reasoning);
+    answer.reasoning_content = String::new();
     for delta in split_deltas(&text) {
         if is_canceled(state, chat_id) {
             return;
@@ -347,6 +387,7 @@ async fn answer_steps(
         out.pause_between_deltas().await;
     }
     answer.content = text;
+    answer.reasoning_content = reasoning;
     let verbose = make("verbose", verbose_finish());
     output += estimate_tokens(&answer.content);
     let mut messages = vec![answer, verbose];

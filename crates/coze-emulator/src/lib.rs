@@ -46,7 +46,11 @@
 //!   "<a>", "<b>".` for the user's earlier messages in the current section (so `clear` makes
 //!   it forget) and names attached files; streams the answer in several deltas of one
 //!   message id, then a `verbose` `generate_answer_finish` message, `follow_up` suggestions
-//!   and `conversation.chat.completed` with token usage.
+//!   and `conversation.chat.completed` with token usage. The answer ends with some markdown
+//!   (a list of counts and the message in a code block; see [`bots::echo`]).
+//! - `reasoning`: streams its chain of thought first, as deep-thinking models on Coze do:
+//!   deltas with `reasoning_content` set and an empty `content`, then the echo answer; the
+//!   completed answer carries both.
 //! - `tool`: asks for `get_weather` with `{"location": "<message>"}` through
 //!   `conversation.chat.requires_action`; after `submit_tool_outputs` answers
 //!   `The tool get_weather returned: <output>`.

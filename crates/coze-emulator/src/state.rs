@@ -82,6 +82,8 @@ pub struct BotIds {
     pub failing: String,
     /// Not published to the API channel: every chat is refused with 4015.
     pub unpublished: String,
+    /// Streams `reasoning_content` deltas (its chain of thought) before an echo answer.
+    pub reasoning: String,
     /// Calls a tool of the imported plugin (`/_emulator/plugins/import`) over HTTP.
     pub plugin: String,
 }
@@ -101,6 +103,7 @@ impl AppState {
                 failing: id(),
                 unpublished: id(),
                 plugin: id(),
+                reasoning: id(),
             },
         };
         let state = AppState {
@@ -159,7 +162,7 @@ impl AppState {
                     session_name: None,
                 },
             );
-            let demo: [(&String, &str, bool, Arc<dyn Behavior>); 4] = [
+            let demo: [(&String, &str, bool, Arc<dyn Behavior>); 5] = [
                 (&ids.bots.echo, "Echo", true, Arc::new(bots::echo::Echo)),
                 (&ids.bots.tool, "Tool", true, Arc::new(bots::tool::Tool)),
                 (
@@ -167,6 +170,12 @@ impl AppState {
                     "Failing",
                     true,
                     Arc::new(bots::failing::Failing),
+                ),
+                (
+                    &ids.bots.reasoning,
+                    "Reasoning",
+                    true,
+                    Arc::new(bots::reasoning::Reasoning),
                 ),
                 (
                     &ids.bots.unpublished,
@@ -500,6 +509,9 @@ pub struct MessageRecord {
     pub content: String,
     /// `text`, `object_string`, `card`.
     pub content_type: String,
+    /// The model's chain of thought (answers of reasoning bots); "" for none, and then the
+    /// field is left out on the wire, as Coze does for models without deep thinking.
+    pub reasoning_content: String,
     pub meta_data: Map<String, Value>,
     pub created_at: i64,
     pub updated_at: i64,

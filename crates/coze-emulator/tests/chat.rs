@@ -38,7 +38,10 @@ async fn stream_has_coze_framing_and_consistent_deltas() {
         .collect();
     assert_eq!(joined, answer["content"].as_str().unwrap());
     assert!(deltas.iter().all(|d| d["id"] == answer["id"]));
-    assert_eq!(answer["content"], "You said: \"hello stream\".");
+    assert_eq!(
+        answer["content"],
+        "You said: \"hello stream\".\n\n- words: 2\n- characters: 12\n\n```text\nhello stream\n```"
+    );
     assert_eq!(answer["role"], "assistant");
     assert_eq!(answer["content_type"], "text");
     assert_eq!(answer["bot_id"], echo.as_str());
@@ -99,7 +102,7 @@ async fn echo_remembers_the_section_and_forgets_after_clear() {
         .clone();
     assert_eq!(
         text,
-        "You said: \"what did I say?\". Earlier in this conversation you said: \"pineapple\"."
+        "You said: \"what did I say?\". Earlier in this conversation you said: \"pineapple\".\n\n- words: 4\n- characters: 15\n\n```text\nwhat did I say?\n```"
     );
 
     let section = h
@@ -120,7 +123,10 @@ async fn echo_remembers_the_section_and_forgets_after_clear() {
         .unwrap()
         .1["content"]
         .clone();
-    assert_eq!(text, "You said: \"and now?\".");
+    assert_eq!(
+        text,
+        "You said: \"and now?\".\n\n- words: 2\n- characters: 8\n\n```text\nand now?\n```"
+    );
     assert_eq!(
         Harness::last(&events, "conversation.chat.created")["section_id"],
         section["id"]
@@ -359,7 +365,7 @@ async fn multimodal_object_string_is_read() {
         .unwrap();
     assert_eq!(
         answer.1["content"],
-        "You said: \"describe\". You attached image \"cat.png\" (https://example.com/cat.png)."
+        "You said: \"describe\". You attached image \"cat.png\" (https://example.com/cat.png).\n\n- words: 1\n- characters: 8\n\n```text\ndescribe\n```"
     );
 }
 
@@ -439,7 +445,9 @@ async fn unsaved_chats_leave_no_messages_and_inserted_answers_are_not_chat_outpu
         .collect();
     assert_eq!(
         answers,
-        ["You said: \"q2\". Earlier in this conversation you said: \"q1\"."]
+        [
+            "You said: \"q2\". Earlier in this conversation you said: \"q1\".\n\n- words: 1\n- characters: 2\n\n```text\nq2\n```"
+        ]
     );
 }
 
@@ -490,4 +498,47 @@ async fn unpublished_bot_answers_as_a_draft() {
         Harness::last(&events, "conversation.chat.completed")["status"],
         "completed"
     );
+}
+
+#[tokio::test]
+async fn reasoning_bot_streams_its_thoughts_before_the_answer() {
+    let h = Harness::start().await;
+    let bot = h.emu.bots().reasoning.clone();
+    let events = h.stream_chat(&bot, None, "think twice").await;
+    let deltas: Vec<&Value> = events
+        .iter()
+        .filter(|(e, _)| e == "conversation.message.delta")
+        .map(|(_, d)| d)
+        .collect();
+    let thinking = deltas
+        .iter()
+        .take_while(|d| d.get("reasoning_content").is_some())
+        .count();
+    assert!(thinking >= 2, "several reasoning deltas first: {deltas:?}");
+    assert!(
+        deltas[..thinking].iter().all(|d| d["content"] == ""),
+        "reasoning deltas carry no content"
+    );
+    assert!(
+        deltas[thinking..]
+            .iter()
+            .all(|d| d.get("reasoning_content").is_none() && d["content"] != ""),
+        "then only answer deltas: {deltas:?}"
+    );
+    let thought: String = deltas[..thinking]
+        .iter()
+        .map(|d| d["reasoning_content"].as_str().unwrap())
+        .collect();
+    assert!(thought.starts_with("The user wrote \"think twice\" (2 words)."));
+    let answer = &events
+        .iter()
+        .find(|(e, d)| e == "conversation.message.completed" && d["type"] == "answer")
+        .unwrap()
+        .1;
+    assert_eq!(answer["reasoning_content"], thought.as_str());
+    assert_eq!(
+        answer["content"],
+        "You said: \"think twice\".\n\n- words: 2\n- characters: 11\n\n```text\nthink twice\n```"
+    );
+    assert!(deltas.iter().all(|d| d["id"] == answer["id"]));
 }

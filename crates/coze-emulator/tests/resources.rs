@@ -191,7 +191,7 @@ async fn created_bot_chats_only_while_published() {
 
     assert_eq!(
         h.chat(&bot, "hi", false).await.unwrap(),
-        "You said: \"hi\"."
+        "You said: \"hi\".\n\n- words: 1\n- characters: 2\n\n```text\nhi\n```"
     );
     let online = h
         .get(&format!("/v1/bot/get_online_info?bot_id={bot}"))

@@ -1,17 +1,13 @@
 //! Chat v3: `client.chat()`.
 
-use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_core::Stream;
 use serde::Serialize;
 
 use crate::client::{ApiRequest, Client};
 use crate::error::{Error, Result};
 use crate::ids::{ChatId, ConversationId};
-use crate::sse::SseStream;
+use crate::stream::{EventStream, StreamEvent};
 use crate::types::chat::{Chat, ChatEvent, ChatPoll, ChatRequest, ChatStatus, ToolOutput};
 use crate::types::messages::Message;
 
@@ -273,84 +269,25 @@ impl<'c> ChatApi<'c> {
     }
 }
 
-/// The typed events of a streaming chat.
+/// The typed events of a streaming chat: an [`EventStream`] of [`ChatEvent`].
 ///
 /// Yields events until `done` (which is yielded, then the stream ends). An `error` event, a
 /// malformed or oversized event, the idle timeout, or a connection that breaks before the
 /// chat finished ends the stream with one `Err` item, after every event that arrived. A
 /// stream that closes after `completed`, `failed` or `requires_action` without `done` ends
-/// normally.
-pub struct ChatStream {
-    inner: SseStream,
-    finished: bool,
-    ended: bool,
-}
+/// normally. The rules are those of [`crate::stream`].
+pub type ChatStream = EventStream<ChatEvent>;
 
-impl fmt::Debug for ChatStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChatStream")
-            .field("logid", &self.inner.logid())
-            .field("finished", &self.finished)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ChatStream {
-    pub(crate) fn new(inner: SseStream) -> Self {
-        Self {
-            inner,
-            finished: false,
-            ended: false,
-        }
+impl StreamEvent for ChatEvent {
+    fn parse(event: &str, data: &str) -> Result<Self> {
+        ChatEvent::parse(event, data)
     }
 
-    /// The `X-Tt-Logid` of the streaming response (quote it to Coze support).
-    pub fn logid(&self) -> Option<&str> {
-        self.inner.logid()
+    fn is_terminal(&self) -> bool {
+        ChatEvent::is_terminal(self)
     }
-}
 
-impl Stream for ChatStream {
-    type Item = Result<ChatEvent>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.ended {
-            return Poll::Ready(None);
-        }
-        let item = match this
-            .inner
-            .poll_map(cx, |ev| ChatEvent::parse(ev.event, ev.data))
-        {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(item) => item,
-        };
-        let out = match item {
-            Some(Ok(ev)) => {
-                if matches!(ev, ChatEvent::Done { .. }) {
-                    this.ended = true;
-                }
-                if ev.is_terminal() {
-                    this.finished = true;
-                }
-                Ok(ev)
-            }
-            Some(Err(Error::StreamEvent { code, msg, .. })) => Err(Error::StreamEvent {
-                code,
-                msg,
-                logid: this.inner.logid().map(str::to_owned),
-            }),
-            // A chat that already finished lost nothing when the connection closed.
-            Some(Err(Error::StreamCut { .. })) | None if this.finished => {
-                this.ended = true;
-                return Poll::Ready(None);
-            }
-            Some(Err(e)) => Err(e),
-            None => Err(Error::StreamCut { source: None }),
-        };
-        if out.is_err() {
-            this.ended = true;
-        }
-        Poll::Ready(Some(out))
+    fn is_last(&self) -> bool {
+        matches!(self, ChatEvent::Done { .. })
     }
 }

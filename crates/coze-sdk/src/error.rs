@@ -4,8 +4,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::client::{CN_BASE_URL, COM_BASE_URL};
 use crate::ids::{ChatId, ConversationId};
+use crate::region::{CN_BASE_URL, COM_BASE_URL};
 
 /// `Result` with the SDK's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -73,10 +73,17 @@ pub enum Error {
     },
 
     /// A successful response did not have the expected shape.
-    #[error("cannot decode the response of {path} (logid {})", logid.as_deref().unwrap_or("none"))]
+    #[error(
+        "cannot decode the response of {path}: {} (logid {})",
+        decode_place(field),
+        logid.as_deref().unwrap_or("none")
+    )]
     Decode {
         /// Request path.
         path: String,
+        /// The JSON path of the value that did not fit, e.g. `data.messages[3].created_at`
+        /// (`.` for the body as a whole).
+        field: String,
         /// `X-Tt-Logid`, when present.
         logid: Option<String>,
         /// The JSON error.
@@ -285,6 +292,15 @@ impl OAuthError {
             _ => return None,
         };
         Some(hint.to_owned())
+    }
+}
+
+/// "field `x.y`" or "the body" for a decode error message.
+fn decode_place(field: &str) -> String {
+    if field.is_empty() || field == "." {
+        "the body does not have the expected shape".to_owned()
+    } else {
+        format!("field `{field}` does not have the expected type")
     }
 }
 

@@ -34,7 +34,7 @@
 //! let client = Client::builder().base_url(base_url).token(pat).build()?;
 //! let req = ChatRequest::new(echo_bot, "user-1").user_message("Hello!");
 //! let done = client.chat().create_and_poll(req, PollOptions::new()).await?;
-//! assert_eq!(done.answer(), "You said: \"Hello!\".");
+//! assert_eq!(done.answer(), "You said: \"Hello!\".\n\n- words: 1\n- characters: 6\n\n```text\nHello!\n```");
 //! # Ok(())
 //! # }
 //! ```
@@ -82,9 +82,13 @@ pub mod files;
 pub mod ids;
 pub mod messages;
 pub mod pagination;
+pub mod region;
+mod request;
+mod response;
 mod retry;
 mod secret;
 pub mod sse;
+pub mod stream;
 mod token;
 pub mod types;
 pub mod users;
@@ -94,15 +98,14 @@ pub mod workspaces;
 pub use bots::{API_CONNECTOR, BotsApi};
 pub use chat::{ChatApi, ChatStream, PollOptions};
 pub use chatflows::ChatflowsApi;
-pub use client::{
-    CN_BASE_URL, COM_BASE_URL, Client, ClientBuilder, ENV_API_BASE, ENV_API_TOKEN, Region,
-};
+pub use client::{Client, ClientBuilder};
 pub use conversations::ConversationsApi;
 pub use error::{ApiError, Error, OAuthError, Result};
 pub use files::FilesApi;
 pub use ids::*;
 pub use messages::MessagesApi;
 pub use pagination::{Items, Page, Pages};
+pub use region::{CN_BASE_URL, COM_BASE_URL, ENV_API_BASE, ENV_API_TOKEN, Region, check_base_url};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use token::{BoxFuture, StaticToken, TokenSource};

@@ -9,18 +9,13 @@
 //!   [`WorkflowEvent::Interrupt`]; answer it with `resume` (which streams the rest).
 //! - [`list`](WorkflowsApi::list) and [`retrieve`](WorkflowsApi::retrieve).
 
-use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-
-use futures_core::Stream;
 
 use crate::client::{ApiRequest, Client, Envelope, path_segment};
 use crate::error::{Error, Result};
 use crate::ids::{ExecuteId, WorkflowId};
 use crate::pagination::{Page, Pages, next_page_number, paginate};
-use crate::sse::SseStream;
+use crate::stream::{EventStream, StreamEvent};
 use crate::types::workflows::{
     AsyncRun, ListWorkflowsRequest, ResumeRequest, WireRunResult, WorkflowDetail, WorkflowEvent,
     WorkflowInfo, WorkflowList, WorkflowRunHistory, WorkflowRunRequest, WorkflowRunResult,
@@ -206,85 +201,30 @@ impl WorkflowsApi<'_> {
 fn shape_error(path: &str, what: &str) -> Error {
     Error::Decode {
         path: path.to_owned(),
+        field: ".".to_owned(),
         logid: None,
         source: serde::de::Error::custom(what),
     }
 }
 
-/// The events of a workflow run.
+/// The events of a workflow run: an [`EventStream`] of [`WorkflowEvent`].
 ///
 /// Yields every event that arrived; a connection that closes before `Done`, `Error` or
 /// `Interrupt` ends the stream with one `Err` item ([`Error::StreamCut`]), so finished nodes
-/// are never lost.
-pub struct WorkflowStream {
-    inner: SseStream,
-    finished: bool,
-    ended: bool,
-    last_id: Option<String>,
-}
+/// are never lost. [`EventStream::last_event_id`] is the `id:` of the last event. The rules
+/// are those of [`crate::stream`].
+pub type WorkflowStream = EventStream<WorkflowEvent>;
 
-impl fmt::Debug for WorkflowStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WorkflowStream")
-            .field("logid", &self.inner.logid())
-            .field("finished", &self.finished)
-            .finish_non_exhaustive()
-    }
-}
-
-impl WorkflowStream {
-    fn new(inner: SseStream) -> Self {
-        Self {
-            inner,
-            finished: false,
-            ended: false,
-            last_id: None,
-        }
+impl StreamEvent for WorkflowEvent {
+    fn parse(event: &str, data: &str) -> Result<Self> {
+        WorkflowEvent::parse(event, data)
     }
 
-    /// The `X-Tt-Logid` of the streaming response.
-    pub fn logid(&self) -> Option<&str> {
-        self.inner.logid()
+    fn is_terminal(&self) -> bool {
+        WorkflowEvent::is_terminal(self)
     }
 
-    /// The `id:` of the last event (they count from 0, and restart after a resume).
-    pub fn last_event_id(&self) -> Option<&str> {
-        self.last_id.as_deref()
-    }
-}
-
-impl Stream for WorkflowStream {
-    type Item = Result<WorkflowEvent>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.ended {
-            return Poll::Ready(None);
-        }
-        let last_id = &mut this.last_id;
-        let item = match this.inner.poll_map(cx, |sse| {
-            *last_id = sse.id.map(str::to_owned);
-            WorkflowEvent::parse(sse.event, sse.data)
-        }) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(item) => item,
-        };
-        let out = match item {
-            Some(Ok(ev)) => {
-                this.finished |= ev.is_terminal();
-                this.ended |= matches!(ev, WorkflowEvent::Done { .. } | WorkflowEvent::Error(_));
-                Ok(ev)
-            }
-            Some(Err(Error::StreamCut { .. })) | None if this.finished => {
-                this.ended = true;
-                return Poll::Ready(None);
-            }
-            Some(Err(e)) => Err(e),
-            None => Err(Error::StreamCut { source: None }),
-        };
-        if out.is_err() {
-            this.ended = true;
-        }
-        Poll::Ready(Some(out))
+    fn is_last(&self) -> bool {
+        matches!(self, WorkflowEvent::Done { .. } | WorkflowEvent::Error(_))
     }
 }

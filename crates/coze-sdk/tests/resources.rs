@@ -114,7 +114,7 @@ async fn bot_create_publish_chat_unpublish() {
 
     assert_eq!(
         chat(&client, &bot, EnterMessage::user("hi")).await.unwrap(),
-        "You said: \"hi\"."
+        "You said: \"hi\".\n\n- words: 1\n- characters: 2\n\n```text\nhi\n```"
     );
     let online = client.bots().retrieve_online(&bot).await.unwrap();
     assert_eq!(

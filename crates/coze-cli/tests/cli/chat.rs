@@ -4,7 +4,8 @@ use coze_emulator::faults::{ErrorEventFault, FaultConfig, HtmlErrorFault};
 
 use crate::support::{Fixture, json_lines, run};
 
-const HELLO_ANSWER: &str = "You said: \"hello\".\n";
+const HELLO_ANSWER: &str =
+    "You said: \"hello\".\n\n- words: 1\n- characters: 5\n\n```text\nhello\n```\n";
 
 #[test]
 fn one_shot_prints_only_the_answer_on_stdout() {
@@ -71,13 +72,19 @@ fn json_prints_every_event_as_one_line() {
         .iter()
         .find(|e| e["event"] == "conversation.message.completed" && e["data"]["type"] == "answer")
         .expect("the completed answer is printed");
-    assert_eq!(completed["data"]["content"], "You said: \"hello\".");
+    assert_eq!(
+        completed["data"]["content"],
+        "You said: \"hello\".\n\n- words: 1\n- characters: 5\n\n```text\nhello\n```"
+    );
     let deltas: String = events
         .iter()
         .filter(|e| e["event"] == "conversation.message.delta")
         .filter_map(|e| e["data"]["content"].as_str())
         .collect();
-    assert_eq!(deltas, "You said: \"hello\".");
+    assert_eq!(
+        deltas,
+        "You said: \"hello\".\n\n- words: 1\n- characters: 5\n\n```text\nhello\n```"
+    );
 }
 
 #[test]
@@ -290,9 +297,13 @@ fn demo_chats_with_the_echo_bot_from_piped_input() {
         .arg("demo")
         .write_stdin("hello\nwhat did I say?\n/new\nagain\n"));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    let answers: Vec<&str> = r.stdout.lines().collect();
+    // Each answer ends with its closing code fence and a newline.
+    let answers: Vec<&str> = r.stdout.split_inclusive("\n```\n").collect();
     assert_eq!(answers.len(), 3, "{}", r.stdout);
-    assert_eq!(answers[0], "You said: \"hello\".");
+    assert_eq!(
+        answers[0],
+        "You said: \"hello\".\n\n- words: 1\n- characters: 5\n\n```text\nhello\n```\n"
+    );
     assert!(
         answers[1].contains("\"hello\""),
         "context kept: {}",

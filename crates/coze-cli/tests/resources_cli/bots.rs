@@ -66,7 +66,10 @@ fn from_a_new_bot_to_a_chat() {
     assert!(publish.stdout.contains("1024"), "{}", publish.stdout);
     assert!(publish.stderr.contains(&format!("coze chat --bot {bot}")));
     let chat = fx.coze(&["chat", "--bot", &bot, "-m", "hello"]).ok();
-    assert_eq!(chat.stdout, "You said: \"hello\".\n");
+    assert_eq!(
+        chat.stdout,
+        "You said: \"hello\".\n\n- words: 1\n- characters: 5\n\n```text\nhello\n```\n"
+    );
 
     let get = fx
         .coze(&["--json", "bots", "get", &bot, "--published"])

@@ -1,11 +1,26 @@
 //! The `echo` bot: repeats the user's message and recalls what the user said earlier in the
 //! same section, so tests can see context and `clear` at work.
 //!
-//! Answer: `You said: "<query>".` then, when the section has earlier questions,
-//! ` Earlier in this conversation you said: "<q1>", "<q2>".`, then for each attached file
-//! ` You attached <kind> "<file name>" (file_id <id>).` (or `"<last URL segment>" (<url>)`
-//! for a `file_url`). Follow-ups: `Tell me more about <query>` and
-//! `What did I say before?`.
+//! Answer, a first paragraph: `You said: "<query>".` then, when the section has earlier
+//! questions, ` Earlier in this conversation you said: "<q1>", "<q2>".`, then for each
+//! attached file ` You attached <kind> "<file name>" (file_id <id>).` (or
+//! `"<last URL segment>" (<url>)` for a `file_url`). Then some markdown, so clients that
+//! render it have something to render: a list with the query's word and character counts
+//! and the query in a `text` code block:
+//!
+//! ````text
+//! You said: "hello".
+//!
+//! - words: 1
+//! - characters: 5
+//!
+//! ```text
+//! hello
+//! ```
+//! ````
+//!
+//! An empty query gets `You sent an empty message.` alone. Follow-ups:
+//! `Tell me more about <query>` and `What did I say before?`.
 
 use futures_util::future::BoxFuture;
 
@@ -55,6 +70,9 @@ pub fn answer(ctx: &ChatContext) -> BotReply {
             describe(ctx, &file)
         ));
     }
+    if !query.trim().is_empty() {
+        text.push_str(&markdown(&query));
+    }
     let topic: String = query.trim().chars().take(40).collect();
     let follow_ups = if topic.is_empty() {
         vec!["What can you do?".to_string()]
@@ -84,5 +102,32 @@ fn describe(ctx: &ChatContext, file: &FileRef) -> String {
             _ => url.clone(),
         },
         (None, None) => "(no file_id or file_url)".to_string(),
+    }
+}
+
+/// The markdown part of an answer: a list of counts and the query in a code block (its fence
+/// longer than any backtick run in the query, so the block cannot be closed early).
+fn markdown(query: &str) -> String {
+    let query = query.trim();
+    let words = query.split_whitespace().count();
+    let chars = query.chars().count();
+    let shown: String = query.chars().take(200).collect();
+    let longest_run = shown.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run.max(2) + 1);
+    format!("\n\n- words: {words}\n- characters: {chars}\n\n{fence}text\n{shown}\n{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown;
+
+    #[test]
+    fn markdown_lists_counts_and_fences_the_query() {
+        assert_eq!(
+            markdown(" two words "),
+            "\n\n- words: 2\n- characters: 9\n\n```text\ntwo words\n```"
+        );
+        // A query with a fence of its own gets a longer one.
+        assert!(markdown("a ``` b").ends_with("\n````text\na ``` b\n````"));
     }
 }

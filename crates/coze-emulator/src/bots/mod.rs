@@ -10,6 +10,7 @@
 
 pub mod echo;
 pub mod failing;
+pub mod reasoning;
 pub mod tool;
 
 use std::fmt;
@@ -136,6 +137,12 @@ pub struct ToolOutput {
 pub enum BotReply {
     /// Answer with `text` (streamed in deltas), then suggest `follow_ups`.
     Answer {
+        text: String,
+        follow_ups: Vec<String>,
+    },
+    /// Stream `reasoning` (as `reasoning_content` deltas) first, then answer like `Answer`.
+    ReasonedAnswer {
+        reasoning: String,
         text: String,
         follow_ups: Vec<String>,
     },

@@ -353,6 +353,7 @@ async fn submit_tool_outputs(
                 kind: "tool_response".into(),
                 content: output.output.clone(),
                 content_type: "text".into(),
+                reasoning_content: String::new(),
                 meta_data: Map::new(),
                 created_at: now,
                 updated_at: now,

@@ -247,6 +247,7 @@ impl Run {
             kind: kind.into(),
             content: content.into(),
             content_type: "text".into(),
+            reasoning_content: String::new(),
             meta_data: Map::new(),
             created_at: now,
             updated_at: now,

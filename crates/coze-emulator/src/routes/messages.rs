@@ -42,7 +42,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A message as on the wire.
 pub fn message_json(m: &MessageRecord) -> Value {
-    json!({
+    let mut message = json!({
         "id": m.id,
         "conversation_id": m.conversation_id,
         "section_id": m.section_id,
@@ -55,7 +55,11 @@ pub fn message_json(m: &MessageRecord) -> Value {
         "meta_data": m.meta_data,
         "created_at": m.created_at,
         "updated_at": m.updated_at,
-    })
+    });
+    if !m.reasoning_content.is_empty() {
+        message["reasoning_content"] = json!(m.reasoning_content);
+    }
+    message
 }
 
 /// Shown by the conversation message list (the rest are chat intermediates).
@@ -150,6 +154,7 @@ impl EnterMessage {
             kind,
             content,
             content_type,
+            reasoning_content: String::new(),
             meta_data,
             created_at: now,
             updated_at: now,

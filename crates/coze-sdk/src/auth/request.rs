@@ -6,9 +6,10 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::error::oauth_error;
 use super::tokens::{DeviceCode, OAuthToken, RawDeviceCode, RawToken};
-use crate::error::{ApiError, Error, Result};
+use crate::error::{Error, Result};
+use crate::request::Envelope;
+use crate::response::{Endpoint, Meta, classify, classify_meta};
 use crate::secret::Secret;
 
 /// HTTP method of an [`OAuthRequest`] (the OAuth endpoints only use `POST`; the authorize
@@ -123,13 +124,14 @@ impl OAuthRequest {
             .await
             .map_err(http_err)?;
         let status = response.status().as_u16();
-        let logid = response
-            .headers()
-            .get("x-tt-logid")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(http_err)?;
-        parse_response(&self.url, status, logid, &bytes)
+        let (base_url, path) = split_url(&self.url);
+        let endpoint = Endpoint {
+            base_url: &base_url,
+            path: &path,
+        };
+        classify(endpoint, Envelope::Whole, status, &headers, &bytes).map(|d| d.value)
     }
 }
 
@@ -148,9 +150,10 @@ impl fmt::Debug for OAuthRequest {
     }
 }
 
-/// Reads an OAuth endpoint's answer: a bare JSON object on success; an error is detected by
-/// a non-empty `error_code` or `error` (any status), a Coze envelope with a non-zero
-/// `code`, or a non-2xx status.
+/// Reads an OAuth endpoint's answer with the SDK's one response classifier: a bare JSON
+/// object on success; an `error_code` or `error` body (any status) is [`Error::OAuth`], a
+/// non-zero `code` is [`Error::Api`], a non-JSON body or an error status without a Coze body
+/// is [`Error::UnexpectedResponse`].
 ///
 /// # Errors
 ///
@@ -162,55 +165,16 @@ pub fn parse_response<T: DeserializeOwned>(
     body: &[u8],
 ) -> Result<T> {
     let (base_url, path) = split_url(url);
-    let unexpected = |logid: Option<String>| Error::UnexpectedResponse {
+    let endpoint = Endpoint {
+        base_url: &base_url,
+        path: &path,
+    };
+    let meta = Meta {
         status,
-        base_url: base_url.clone(),
-        path: path.clone(),
-        body_start: snippet(body),
         logid,
         retry_after: None,
     };
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
-        return Err(unexpected(logid));
-    };
-    let text = |key: &str| {
-        value
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
-    if let Some(code) = text("error_code").or_else(|| text("error")) {
-        let message = text("error_message")
-            .or_else(|| text("error_description"))
-            .unwrap_or("");
-        return Err(oauth_error(code, message, status, logid));
-    }
-    if let Some(code) = value
-        .get("code")
-        .and_then(Value::as_i64)
-        .filter(|c| *c != 0)
-    {
-        let msg = text("msg").unwrap_or("").to_string();
-        let (base_url, path) = (base_url.clone(), path.clone());
-        let api = ApiError {
-            status,
-            code,
-            msg,
-            logid,
-            retry_after: None,
-            base_url,
-            path,
-        };
-        return Err(Error::from(api));
-    }
-    if !(200..300).contains(&status) {
-        return Err(unexpected(logid));
-    }
-    serde_json::from_value(value).map_err(|source| Error::Decode {
-        path: path.clone(),
-        logid,
-        source,
-    })
+    classify_meta(endpoint, Envelope::Whole, &meta, body).map(|d| d.value)
 }
 
 /// `(base URL, path)` of a full URL, for error messages.
@@ -223,17 +187,6 @@ fn split_url(url: &str) -> (String, String) {
         }
         Err(_) => (url.to_string(), String::new()),
     }
-}
-
-/// The start of a body for an error message; response bodies never hold our secrets.
-fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut s: String = collapsed.chars().take(200).collect();
-    if collapsed.chars().nth(200).is_some() {
-        s.push('…');
-    }
-    s
 }
 
 #[cfg(test)]

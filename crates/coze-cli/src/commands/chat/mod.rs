@@ -1,5 +1,6 @@
 //! `coze chat`: the interactive chat (REPL) and the one-shot `-m`.
 
+mod answer;
 mod input;
 mod oneshot;
 mod repl;

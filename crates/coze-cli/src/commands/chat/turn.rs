@@ -9,8 +9,9 @@ use coze_sdk::{
     Chat, ChatEvent, ChatRequest, ChatStream, Client, ConversationId, Message, MessageId,
     MessageType, ToolOutput, Usage,
 };
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 
+use super::answer::AnswerWriter;
 use super::tools::ToolAnswers;
 use crate::error::{CliError, code_hint};
 use crate::output::{Output, Spinner, clean};
@@ -112,6 +113,7 @@ async fn stop(target: &Target, view: &mut TurnView<'_>, chat: Option<&Chat>) -> 
     // Removing a drawn spinner erases its line, the echoed `^C` included; without one, end
     // the `^C` line so that what follows starts on its own.
     let erased = view.spinner.take().is_some();
+    let _ = view.answer.finish_answer();
     if !view.at_line_start {
         view.end_line();
     } else if !erased && std::io::stderr().is_terminal() {
@@ -165,6 +167,9 @@ struct TurnView<'a> {
     chat: Option<Chat>,
     conversation_id: Option<ConversationId>,
     streamed: HashSet<MessageId>,
+    /// The answer message the last delta belonged to (deltas repeat one id).
+    last_streamed: Option<MessageId>,
+    answer: AnswerWriter,
     at_line_start: bool,
     reasoning: bool,
     follow_ups: Vec<String>,
@@ -179,6 +184,8 @@ impl<'a> TurnView<'a> {
             chat: None,
             conversation_id: None,
             streamed: HashSet::new(),
+            last_streamed: None,
+            answer: AnswerWriter::stdout(),
             at_line_start: true,
             reasoning: false,
             follow_ups: Vec::new(),
@@ -201,11 +208,19 @@ impl<'a> TurnView<'a> {
         let interrupt = ctrl_c();
         tokio::pin!(interrupt);
         loop {
-            let item = tokio::select! {
-                item = stream.next() => item,
-                // `stop` removes the spinner (and with it the echoed `^C`).
-                () = &mut interrupt => {
-                    return Ok(Step::Interrupted(self.chat.clone()));
+            // An event that is already there is taken without waiting; when none is, the
+            // stream paused: show what the answer writer holds, then wait.
+            let item = match stream.next().now_or_never() {
+                Some(item) => item,
+                None => {
+                    self.answer.pause()?;
+                    tokio::select! {
+                        item = stream.next() => item,
+                        // `stop` removes the spinner (and with it the echoed `^C`).
+                        () = &mut interrupt => {
+                            return Ok(Step::Interrupted(self.chat.clone()));
+                        }
+                    }
                 }
             };
             let event = match item {
@@ -289,10 +304,14 @@ impl<'a> TurnView<'a> {
         if !message.reasoning_content.is_empty() && !self.out.json() {
             self.spinner = None;
             self.reasoning = true;
+            self.answer.pause()?;
             eprint_dim(self.out, &clean(&message.reasoning_content));
         }
         if !message.content.is_empty() {
-            self.streamed.insert(message.id.clone());
+            if self.last_streamed.as_ref() != Some(&message.id) {
+                self.streamed.insert(message.id.clone());
+                self.last_streamed = Some(message.id.clone());
+            }
             self.answer_text(&message.content)?;
         }
         Ok(())
@@ -333,18 +352,20 @@ impl<'a> TurnView<'a> {
             self.reasoning = false;
             eprint_dim(self.out, "\n");
         }
-        self.out.answer(text)?;
+        self.answer.write_delta(text)?;
         self.at_line_start = text.ends_with('\n');
         Ok(())
     }
 
-    /// Ends a partial line of answer so that what follows (errors, usage) starts cleanly.
+    /// Ends a partial line of answer so that what follows (errors, usage, a prompt) starts
+    /// cleanly, and hands the answer writer's buffer over: the answer is complete or paused.
     fn end_line(&mut self) {
+        // A closed stdout shows up again on the next write; here it is not worth failing.
         if !self.at_line_start {
-            // A closed stdout shows up again on the next write; here it is not worth failing.
-            let _ = self.out.write("\n");
+            let _ = self.answer.write_delta("\n");
             self.at_line_start = true;
         }
+        let _ = self.answer.finish_answer();
     }
 
     fn summary(&mut self, usage: Option<Usage>) -> Summary {
