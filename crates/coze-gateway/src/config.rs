@@ -180,6 +180,9 @@ impl GatewayConfig {
             up.base_url()?;
             up.auth()?;
         }
+        if let Some(web) = &self.web {
+            web.settings().map_err(ConfigError)?;
+        }
         if let Some(openai) = &self.openai {
             openai
                 .validate()
