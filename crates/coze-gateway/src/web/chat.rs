@@ -141,8 +141,9 @@ pub async fn chat(
 
     let mut title_event = None;
     if conv.title.is_empty() {
+        let attachment = lang.pick("Attachment".into(), "附件".into());
         let source = if text.is_empty() {
-            "📎"
+            attachment.as_str()
         } else {
             text.as_str()
         };

@@ -133,6 +133,24 @@
     return node;
   }
 
+  // Icons as SVG built from nodes (emoji fonts are missing on some systems).
+  const ICONS = {
+    trash: "M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6",
+    pencil: "M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4",
+  };
+
+  function icon(name) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "icon");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
+
   function applyI18n() {
     document.documentElement.lang = LANG === "zh" ? "zh-CN" : "en";
     for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
@@ -228,7 +246,7 @@
       li.dataset.id = conv.id;
       const open = el("button", "conv-open");
       open.type = "button";
-      open.textContent = conv.title || t("untitled");
+      open.appendChild(el("span", "conv-title", conv.title || t("untitled")));
       if (conv.id === state.current) open.setAttribute("aria-current", "true");
       if (state.bots.length > 1) {
         const b = state.bots.find((x) => x.id === conv.bot_id);
@@ -238,12 +256,14 @@
         openConversation(conv.id);
         setSidebar(false);
       });
-      const rename = el("button", "icon-btn conv-rename-btn", "✎");
+      const rename = el("button", "icon-btn conv-rename-btn");
+      rename.appendChild(icon("pencil"));
       rename.type = "button";
       rename.setAttribute("aria-label", t("rename") + ": " + (conv.title || t("untitled")));
       rename.title = t("rename");
       rename.addEventListener("click", () => startRename(li, conv));
-      const del = el("button", "icon-btn conv-delete-btn", "🗑");
+      const del = el("button", "icon-btn conv-delete-btn");
+      del.appendChild(icon("trash"));
       del.type = "button";
       del.setAttribute("aria-label", t("delete") + ": " + (conv.title || t("untitled")));
       del.title = t("delete");
@@ -257,8 +277,9 @@
         deleteConversation(conv.id);
       });
       del.addEventListener("blur", () => {
+        if (!del.classList.contains("confirm")) return;
         del.classList.remove("confirm");
-        del.textContent = "🗑";
+        del.replaceChildren(icon("trash"));
         del.setAttribute("aria-label", t("delete") + ": " + (conv.title || t("untitled")));
       });
       li.append(open, rename, del);
@@ -343,7 +364,7 @@
         img.alt = f.name || "image";
         node.appendChild(img);
       } else {
-        node.appendChild(el("div", "file-att", (f.kind === "image" ? "🖼 " : "📄 ") + (f.name || f.kind)));
+        node.appendChild(el("div", "file-att", f.name || f.kind));
       }
     }
     ui.messages.appendChild(node);

@@ -134,7 +134,13 @@
     );
   }
 
+  const PLAIN = new Set(["text", "txt", "plain", "plaintext", "output", "console", "log"]);
+
   function highlight(code, lang, parent) {
+    if (PLAIN.has((lang || "").toLowerCase())) {
+      parent.appendChild(document.createTextNode(code));
+      return;
+    }
     const re = tokenRegex((lang || "").toLowerCase());
     let last = 0;
     let m;
