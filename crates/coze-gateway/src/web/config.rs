@@ -19,8 +19,9 @@ pub struct WebConfig {
     /// origins: `https://www.example.com`. Empty: the page cannot be framed.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
-    /// The key that signs session cookies (at least 32 characters). Left out: a random key is
-    /// made once and kept in the store, so every instance sharing the store uses it.
+    /// The key that signs session cookies (at least 32 characters; or `COZE_WEB_SESSION_SECRET`).
+    /// Left out: a random key is made once and kept in the store, so every instance sharing
+    /// the store uses it.
     #[serde(default, deserialize_with = "crate::secret::deserialize_optional")]
     pub session_secret: Option<Secret>,
     /// How long a visitor keeps their session (days, default 30).
@@ -81,6 +82,7 @@ pub struct SdkTokenConfig {
     pub per_minute: Option<u64>,
     /// Shared secret of the operator's own login: their backend signs an HS256 JWT with it
     /// (`sub` = their user id, `exp`), and the page sends it as `Authorization: Bearer`.
+    /// Or `COZE_WEB_LOGIN_SECRET`.
     #[serde(default, deserialize_with = "crate::secret::deserialize_optional")]
     pub login_secret: Option<Secret>,
     /// The JWT service app that mints the tokens, when it is not `[upstream]`'s: the app's
@@ -166,7 +168,17 @@ impl WebConfig {
         for origin in &self.allowed_origins {
             allowed_origins.push(normalize_origin(origin)?);
         }
-        if let Some(secret) = &self.session_secret
+        let env_secret = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(Secret::trimmed)
+                .filter(|s| !s.is_empty())
+        };
+        let session_secret = self
+            .session_secret
+            .clone()
+            .or_else(|| env_secret("COZE_WEB_SESSION_SECRET"));
+        if let Some(secret) = &session_secret
             && secret.expose().len() < 32
         {
             return Err(
@@ -218,13 +230,16 @@ impl WebConfig {
                     None => 900,
                 },
                 per_minute: positive(t.per_minute, 5, "sdk_token.per_minute")?,
-                login_secret: t.login_secret.clone(),
+                login_secret: t
+                    .login_secret
+                    .clone()
+                    .or_else(|| env_secret("COZE_WEB_LOGIN_SECRET")),
             }),
         };
         Ok(WebSettings {
             bots,
             allowed_origins,
-            session_secret: self.session_secret.clone(),
+            session_secret,
             session_ttl: Duration::from_secs(session_days.saturating_mul(86_400)),
             max_message_chars,
             max_file_bytes: max_file_mb * 1024 * 1024,
