@@ -100,6 +100,16 @@ pub struct SdkTokenConfig {
     pub private_key: Option<std::path::PathBuf>,
 }
 
+impl SdkTokenConfig {
+    /// Whether it names its own JWT app (else `[upstream]`'s is used).
+    pub fn has_own_app(&self) -> bool {
+        self.oauth_config.is_some()
+            || self.app_id.is_some()
+            || self.key_id.is_some()
+            || self.private_key.is_some()
+    }
+}
+
 /// The default accepted uploads.
 pub const DEFAULT_FILE_TYPES: &[&str] = &[
     "image/png",
