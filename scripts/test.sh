@@ -97,6 +97,9 @@ echo "redis: $REDIS_STATUS"
 # pytest's last line, e.g. "==== 70 passed, 1 xfailed in 31.2s ====".
 echo "conformance: $(grep -E '^=+ .* in [0-9.]+s.* =+$' "$PYTEST_LOG_FILE" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//')"
 
+# The schema check's verdict (conformance/python/schema_check.py), or why it was skipped.
+grep -E '^schema check' "$PYTEST_LOG_FILE" | tail -n 1 || echo "schema check: did not run"
+
 # node's TAP totals, e.g. "# pass 26" and "# fail 0".
 echo "conformance-js: $(grep -E '^# (pass|fail|cancelled) [0-9]+$' "$JS_LOG_FILE" | sed 's/^# //' | paste -sd, - | sed 's/,/, /g')"
 

@@ -104,7 +104,7 @@ async fn serve_emulator_json_prints_one_line_serves_and_stops_on_sigterm() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    for bot in ["echo", "tool", "failing"] {
+    for bot in ["echo", "tool", "reasoning", "failing"] {
         assert!(models.contains(&bot), "{models:?}");
     }
     // The emulator object is `coze emulator --json`'s: base URL, PAT, bots by name.
@@ -294,4 +294,175 @@ async fn serve_config_starts_the_enabled_services_and_refuses_a_bad_file() {
     let (code, _, err) = run(&home, &["serve"]).await;
     assert_eq!(code, 2);
     assert!(err.contains("--config"), "{err}");
+}
+
+#[tokio::test]
+async fn a_profile_upstream_uses_the_cli_login_and_a_missing_one_is_named() {
+    let emu = coze_emulator::Emulator::start().await.expect("emulator");
+    let info = emu.info();
+    let text = |v: &Value| v.as_str().expect("string").to_owned();
+    let home = tempfile::tempdir().expect("temp dir");
+    let (code, _, err) = run(
+        &home,
+        &[
+            "--profile",
+            "srv",
+            "--base-url",
+            emu.base_url(),
+            "auth",
+            "login",
+            "--jwt",
+            "--client-id",
+            &text(&info["oauth"]["jwt_app_id"]),
+            "--key-id",
+            &text(&info["oauth"]["jwt_key_id"]),
+            "--private-key",
+            &text(&info["oauth"]["jwt_private_key_path"]),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let config = write_config(
+        &home,
+        "[upstream]\nauth = \"profile\"\nprofile = \"srv\"\n[openai]\nmodels = { echo = \"1\" }\n",
+    );
+    let (child, banner) = start(
+        &home,
+        &[
+            "serve",
+            "--config",
+            &config,
+            "--listen",
+            "127.0.0.1:0",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(banner["services"], serde_json::json!(["openai"]));
+    assert!(terminate(child).await.success());
+
+    let ghost = write_config(
+        &home,
+        "[upstream]\nauth = \"profile\"\nprofile = \"ghost\"\n[openai]\nmodels = { echo = \"1\" }\n",
+    );
+    let (code, _, err) = run(&home, &["serve", "--config", &ghost]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ghost") && err.contains("coze auth login --profile ghost"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn refused_jwt_credentials_stop_the_start_with_the_reason() {
+    let emu = coze_emulator::Emulator::start().await.expect("emulator");
+    let info = emu.info();
+    let text = |v: &Value| v.as_str().expect("string").to_owned();
+    let home = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        &home,
+        &format!(
+            "[upstream]\nauth = \"jwt\"\nbase_url = \"{}\"\napp_id = \"{}\"\nkey_id = \"not-the-key\"\nprivate_key = {:?}\n[openai]\nmodels = {{ echo = \"1\" }}\n",
+            emu.base_url(),
+            text(&info["oauth"]["jwt_app_id"]),
+            text(&info["oauth"]["jwt_private_key_path"]),
+        ),
+    );
+    let (code, out, err) = run(
+        &home,
+        &["serve", "--config", &config, "--listen", "127.0.0.1:0"],
+    )
+    .await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("refused the [upstream] credentials"), "{err}");
+    assert!(!err.contains("eyJ"), "no JWT in the message: {err}");
+}
+
+/// `REDIS_URL`, or `None` with a printed SKIPPED line (a failure under `CI=true`).
+fn redis_url(test: &str) -> Option<String> {
+    match std::env::var("REDIS_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        Some(url) => Some(url),
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "{test}: REDIS_URL is not set under CI=true; run scripts/test.sh, which starts Redis"
+            )
+        }
+        None => {
+            println!("SKIPPED {test}: needs Redis; set REDIS_URL or run `bash scripts/test.sh`");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_processes_on_one_redis_share_keys_and_one_survives_the_other_being_killed() {
+    let Some(redis) = redis_url("two_processes_on_one_redis") else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("temp dir");
+    let prefix = format!("clitest{:x}:", std::process::id());
+    let config = write_config(
+        &home,
+        &format!("store = \"{redis}\"\nstore_prefix = \"{prefix}\"\n{OPENAI}"),
+    );
+    let args = [
+        "serve",
+        "--config",
+        &config,
+        "--listen",
+        "127.0.0.1:0",
+        "--json",
+    ];
+    let (mut a, banner_a) = start(&home, &args).await;
+    let (b, banner_b) = start(&home, &args).await;
+    assert_eq!(banner_a["store"], "redis");
+    let (url_a, url_b) = (
+        banner_a["url"].as_str().expect("url").to_owned(),
+        banner_b["url"].as_str().expect("url").to_owned(),
+    );
+    let (code, out, err) = run(
+        &home,
+        &[
+            "serve", "keys", "create", "--config", &config, "--name", "shared", "--json",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let id = serde_json::from_str::<Value>(out.trim()).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    a.start_kill().expect("SIGKILL");
+    a.wait().await.expect("killed");
+    let client = http();
+    assert!(client.get(format!("{url_a}/health")).send().await.is_err());
+    let health: Value = client
+        .get(format!("{url_b}/health"))
+        .send()
+        .await
+        .expect("the survivor answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (health["status"].as_str(), health["store"].as_str()),
+        (Some("ok"), Some("redis"))
+    );
+    let (_, listed, _) = run(
+        &home,
+        &["serve", "keys", "list", "--config", &config, "--json"],
+    )
+    .await;
+    assert!(listed.contains(&id), "{listed}");
+    let (code, _, _) = run(
+        &home,
+        &["serve", "keys", "revoke", "--config", &config, &id],
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert!(terminate(b).await.success());
 }

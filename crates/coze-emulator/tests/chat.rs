@@ -425,12 +425,8 @@ async fn unsaved_chats_leave_no_messages_and_inserted_answers_are_not_chat_outpu
         .await["data"]
         .clone();
     let id = chat["id"].as_str().unwrap();
-    let done = h
-        .ok_get(&format!(
-            "/v3/chat/retrieve?conversation_id={conv}&chat_id={id}"
-        ))
-        .await;
-    assert_eq!(done["data"]["status"], "completed");
+    let done = h.wait_chat(&conv, id).await;
+    assert_eq!(done["status"], "completed");
     let list = h
         .ok_get(&format!(
             "/v3/chat/message/list?conversation_id={conv}&chat_id={id}"

@@ -18,6 +18,8 @@ impl Wf {
     async fn start() -> Wf {
         let config = EmulatorConfig {
             slow_workflow: Duration::from_millis(600),
+            // Shorter than the slow workflow: its synchronous run times out.
+            sync_workflow_timeout: Duration::from_millis(200),
             ..Default::default()
         };
         let emu = Emulator::start_with(config).await.unwrap();
@@ -347,6 +349,10 @@ async fn slow_workflow_needs_async_and_its_history_goes_running_to_success() {
         w.id("failing"),
         failed["execute_id"].as_str().unwrap()
     );
+    // At the fast pace each node takes 20 ms: running first, failed a moment later.
+    let history = w.get(&path).await["data"][0].clone();
+    assert_eq!(history["execute_status"], "Running");
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let history = w.get(&path).await["data"][0].clone();
     assert_eq!(history["execute_status"], "Fail");
     assert_eq!(history["error_code"], "6006");

@@ -4,6 +4,7 @@
 //! # listen = "127.0.0.1:8787"     # `--listen` overrides
 //! # data_dir = "/var/lib/coze-gateway"   # default: the user's data dir + coze/gateway
 //! # store = "sqlite"              # default: gateway.sqlite3 in data_dir; or "redis://host:6379/0"
+//! # store_prefix = "cozegw:"      # Redis key prefix (several gateways on one Redis)
 //!
 //! [upstream]                      # the Coze account the gateway calls with
 //! # base_url = "https://api.coze.com"   # or region = "cn" | "com" (default cn)
@@ -53,9 +54,12 @@ pub struct GatewayConfig {
     /// Where the embedded store and other files live.
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
-    /// `sqlite` (default), `sqlite:PATH` or `redis://...`.
+    /// `sqlite` (default), `sqlite:PATH` or `redis://...` (`Debug` hides a password).
     #[serde(default)]
-    pub store: Option<String>,
+    pub store: Option<StoreSetting>,
+    /// Prefix of every Redis key (default `cozegw:`), so several gateways can share a Redis.
+    #[serde(default)]
+    pub store_prefix: Option<String>,
     /// The Coze credentials; needed by `[openai]` and `[web]`.
     #[serde(default)]
     pub upstream: Option<UpstreamConfig>,
@@ -68,6 +72,23 @@ pub struct GatewayConfig {
     /// The web chat page.
     #[serde(default)]
     pub web: Option<WebConfig>,
+}
+
+/// The `store` setting as written; `Debug` shows a Redis URL without its password.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct StoreSetting(pub String);
+
+impl std::fmt::Debug for StoreSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", crate::store::redacted_url(&self.0))
+    }
+}
+
+impl From<&str> for StoreSetting {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
 }
 
 /// How the gateway authenticates to Coze. Tokens never reach a client or a log line.
@@ -226,8 +247,17 @@ impl GatewayConfig {
     ///
     /// A `store` value that is no store.
     pub fn store_spec(&self) -> Result<StoreSpec, ConfigError> {
-        StoreSpec::parse(self.store.as_deref().unwrap_or("sqlite"), &self.data_dir())
-            .map_err(ConfigError)
+        let value = self.store.as_ref().map_or("sqlite", |s| s.0.as_str());
+        let mut spec = StoreSpec::parse(value, &self.data_dir()).map_err(ConfigError)?;
+        if let (StoreSpec::Redis { prefix, .. }, Some(p)) = (&mut spec, &self.store_prefix) {
+            if p.trim().is_empty() || p.len() > 64 {
+                return Err(ConfigError(
+                    "store_prefix must be 1 to 64 characters, e.g. \"cozegw-staging:\"".into(),
+                ));
+            }
+            p.clone_into(prefix);
+        }
+        Ok(spec)
     }
 }
 
@@ -358,6 +388,17 @@ mod tests {
             Some(Ok(UpstreamAuth::Pat(_)))
         ));
         assert!(!format!("{cfg:?}").contains("pat_x"));
+        let pw = GatewayConfig::from_toml(
+            "store = \"redis://:hunter2@127.0.0.1:6379/0\"\nstore_prefix = \"gw2:\"\n[glif]\npublic_base_url = \"https://x.y\"\n",
+        )
+        .expect("parses");
+        let spec = pw.store_spec().expect("spec");
+        assert!(matches!(&spec, crate::store::StoreSpec::Redis { prefix, .. } if prefix == "gw2:"));
+        let shown = format!("{pw:?} {spec:?} {}", spec.describe());
+        assert!(
+            !shown.contains("hunter2") && shown.contains("***"),
+            "{shown}"
+        );
         let err = GatewayConfig::from_toml("[upstrem]\nauth = \"pat\"\n").expect_err("unknown");
         assert!(err.0.contains("upstrem"), "{err}");
     }

@@ -36,6 +36,7 @@ struct Inner {
     store: StoreHandle,
     keys: ApiKeys,
     coze: Option<coze_sdk::Client>,
+    upstream_token: Option<Arc<dyn TokenSource>>,
     glif: Option<BridgeState>,
     instance: String,
 }
@@ -70,6 +71,21 @@ impl GatewayState {
     /// enabled. Its errors never show the token.
     pub fn coze(&self) -> Option<&coze_sdk::Client> {
         self.inner.coze.as_ref()
+    }
+
+    /// Gets an upstream token now (a JWT app signs and exchanges one; a profile login
+    /// refreshes if due), so a wrong app id, key or expired login is reported at start
+    /// instead of on the first client request. `Ok` without upstream credentials.
+    ///
+    /// # Errors
+    ///
+    /// The SDK's error (it never holds a token); [`coze_sdk::Error::is_retryable`] tells a
+    /// network problem from a refusal.
+    pub async fn check_upstream(&self) -> Result<(), coze_sdk::Error> {
+        match &self.inner.upstream_token {
+            Some(source) => source.token().await.map(drop),
+            None => Ok(()),
+        }
     }
 
     /// The Glif bridge's state, when `[glif]` is enabled.
@@ -121,6 +137,7 @@ impl GatewayStateBuilder {
     pub async fn build(self) -> Result<GatewayState, StartError> {
         let config = self.config;
         config.validate()?;
+        let mut upstream_token = None;
         let coze = match (&config.upstream, config.needs_upstream()) {
             (Some(up), true) => {
                 let base = up.base_url()?;
@@ -141,6 +158,7 @@ impl GatewayStateBuilder {
                         .into());
                     }
                 };
+                upstream_token = Some(source.clone());
                 Some(
                     coze_sdk::Client::builder()
                         .base_url(base)
@@ -173,6 +191,7 @@ impl GatewayStateBuilder {
                 keys: ApiKeys::new(store.clone()),
                 store,
                 coze,
+                upstream_token,
                 glif,
                 instance: format!("{:08x}", rand::random::<u32>()),
                 config,

@@ -319,3 +319,34 @@ async fn keys_and_state_survive_a_restart_on_the_embedded_store() {
         Some("chat-1".to_owned())
     );
 }
+
+#[tokio::test]
+async fn a_jwt_upstream_signs_its_own_token_and_keeps_it_out_of_errors() {
+    let emu = Emulator::start().await.expect("emulator");
+    let info = emu.info();
+    let oauth = &info["oauth"];
+    let text = |v: &Value| v.as_str().expect("string").to_owned();
+    let config = format!(
+        "[upstream]\nauth = \"jwt\"\nbase_url = \"{}\"\napp_id = \"{}\"\nkey_id = \"{}\"\nprivate_key = {:?}\n[openai]\nmodels = {{ echo = \"1\" }}\n",
+        emu.base_url(),
+        text(&oauth["jwt_app_id"]),
+        text(&oauth["jwt_key_id"]),
+        text(&oauth["jwt_private_key_path"]),
+    );
+    let (good, _dir) = state(&config).await;
+    let coze = good.coze().expect("a Coze client");
+    let me = coze.users().me().await.expect("the JWT app's token works");
+    assert!(!format!("{me:?}").is_empty());
+    // A key id Coze does not know: the error says so without any token in it.
+    let wrong = config.replace(&text(&oauth["jwt_key_id"]), "unknown-key");
+    let (bad, _dir2) = state(&wrong).await;
+    let err = bad
+        .coze()
+        .expect("client")
+        .users()
+        .me()
+        .await
+        .expect_err("refused");
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("eyJ"), "a JWT leaked: {shown}");
+}

@@ -106,6 +106,8 @@ pub use ids::*;
 pub use messages::MessagesApi;
 pub use pagination::{Items, Page, Pages};
 pub use region::{CN_BASE_URL, COM_BASE_URL, ENV_API_BASE, ENV_API_TOKEN, Region, check_base_url};
+#[doc(hidden)]
+pub use response::bench_classify;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use token::{BoxFuture, StaticToken, TokenSource};

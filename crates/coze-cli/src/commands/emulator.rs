@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use clap::Args;
-use coze_emulator::{Emulator, EmulatorConfig};
+use coze_emulator::{Emulator, EmulatorConfig, Pace};
 use serde_json::Value;
 
 use crate::error::CliError;
@@ -15,6 +15,11 @@ pub struct EmulatorArgs {
     /// Address to listen on; port 0 picks a free port (the one printed is the real one)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    /// How fast the bots answer: realistic (800 ms to the first token, then a delta every
+    /// 50 ms, like a fast real model), fast (20 ms / 2 ms, for tests), instant (benchmarks),
+    /// or FIRST_TOKEN_MS,DELTA_INTERVAL_MS
+    #[arg(long, value_name = "PACE", default_value = "realistic")]
+    pub pace: Pace,
 }
 
 /// # Errors
@@ -22,6 +27,7 @@ pub struct EmulatorArgs {
 pub async fn run(args: EmulatorArgs, settings: &Settings) -> anyhow::Result<()> {
     let emulator = start(EmulatorConfig {
         listen: args.listen,
+        pace: args.pace,
         ..EmulatorConfig::default()
     })
     .await?;

@@ -141,7 +141,6 @@ async fn create(
         required_action: Vec::new(),
         inserted_message_ids: inserted.iter().map(|m| m.id.clone()).collect(),
         auto_save_history,
-        pending: None,
     };
     {
         let mut store = state.store();
@@ -247,7 +246,7 @@ async fn retrieve(
         params.get("conversation_id"),
         params.get("chat_id"),
     )?;
-    engine::apply_pending(&state, &chat.id).await;
+    engine::settle_instant(&state, &chat.id).await;
     Ok(ok(chat_json(&chat_for(&state, &chat.id)?)))
 }
 
@@ -419,6 +418,5 @@ async fn cancel(
         ));
     }
     stored.status = ChatStatus::Canceled;
-    stored.pending = None;
     Ok(ok(chat_json(stored)))
 }

@@ -128,10 +128,17 @@ impl JsonBody {
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(request, state)
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        // The size cap is `crate::limits` (a layer on every route), not axum's default.
+        let bytes: Bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
             .await
-            .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+            .map_err(|e| {
+                if crate::limits::is_too_large(&e) {
+                    crate::limits::too_large(crate::limits::JSON_BODY_LIMIT)
+                } else {
+                    ApiError::bad_request(format!("could not read the request body: {e}"))
+                }
+            })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(Value::Object(Default::default())));
         }

@@ -167,7 +167,8 @@ fn usage(output: Option<&Value>) -> Value {
 
 fn interrupt_data(event_id: &str, question: &str) -> Value {
     let data = json!({"content_type": "text", "content": question}).to_string();
-    json!({"event_id": event_id, "type": 2, "data": data})
+    // A question node asks for nothing else: no parameters to fill in.
+    json!({"event_id": event_id, "type": 2, "data": data, "required_parameters": {}})
 }
 
 async fn run(
@@ -176,7 +177,10 @@ async fn run(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let req = run_request(&authed, body)?;
-    let script = workflows::run(req.def.kind, &req.params, slow(&state));
+    let script = workflows::paced(
+        workflows::run(req.def.kind, &req.params, slow(&state)),
+        state.pace(),
+    );
     if req.is_async {
         let execute_id = record(&state, &req, RunMode::Async, &script);
         // A question node stops an async run too: its history then carries the event id to
@@ -192,17 +196,23 @@ async fn run(
         );
         return Ok(envelope::ok_top_level(fields));
     }
-    if req.def.kind == Kind::Slow {
+    // A synchronous run answers when the workflow is done, or gives up at the time limit.
+    let limit = state.settings().sync_workflow_timeout;
+    if script.duration() > limit {
+        record(&state, &req, RunMode::Sync, &script);
+        tokio::time::sleep(limit).await;
         return Err(ApiError::internal(format!(
-            "workflow {} did not finish within the synchronous time limit: run it with is_async \
-             and poll its run history, or stream it",
-            req.def.id
+            "workflow {} did not finish within the synchronous time limit of {} s: run it with \
+             is_async and poll its run history, or stream it",
+            req.def.id,
+            limit.as_secs_f64()
         )));
     }
+    let execute_id = record(&state, &req, RunMode::Sync, &script);
+    tokio::time::sleep(script.duration()).await;
     if let Some((code, message)) = script.error() {
         return Err(ApiError::new(code, message));
     }
-    let execute_id = record(&state, &req, RunMode::Sync, &script);
     let mut fields = Map::new();
     let data = script
         .output
@@ -229,7 +239,10 @@ async fn stream_run(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let req = run_request(&authed, body)?;
-    let script = workflows::run(req.def.kind, &req.params, slow(&state));
+    let script = workflows::paced(
+        workflows::run(req.def.kind, &req.params, slow(&state)),
+        state.pace(),
+    );
     let execute_id = record(&state, &req, RunMode::Stream, &script);
     Ok(stream(state, req.def.id, execute_id, script))
 }
@@ -285,7 +298,7 @@ async fn stream_resume(
         store.workflows.interrupts.remove(&event_id);
         pending.execute_id
     };
-    let script = workflows::resume(&answer);
+    let script = workflows::paced(workflows::resume(&answer), state.pace());
     if let Some(execution) = state.store().workflows.executions.get_mut(&execute_id) {
         execution.finishes = Instant::now() + script.duration();
         execution.script = script.clone();
@@ -334,6 +347,8 @@ async fn play(
                     "node_title": node,
                     "node_id": node_id(node),
                     "node_execute_uuid": format!("{execute_id}-{}", node.to_lowercase()),
+                    "ext": {},
+                    "usage": {"input_count": 0, "output_count": 0, "token_count": 0},
                 });
                 if node == "End" {
                     data["usage"] = usage(script.output.as_ref());
@@ -355,7 +370,7 @@ async fn play(
                 tx.send(frame("Message", message)).await;
                 let event_id = interrupt(&state, workflow_id, &execute_id);
                 let data = json!({
-                    "interrupt_data": {"event_id": event_id, "type": 2, "data": ""},
+                    "interrupt_data": {"event_id": event_id, "type": 2, "data": "", "required_parameters": {}},
                     "node_title": node,
                 });
                 tx.send(frame("Interrupt", data)).await
@@ -464,8 +479,9 @@ fn basic(state: &AppState, def: &WorkflowDef) -> Value {
         "description": def.description,
         "icon_url": "",
         "app_id": "",
-        "created_at": created,
-        "updated_at": created,
+        // Strings, as the docs and the OpenAPI document give them for this list.
+        "created_at": created.to_string(),
+        "updated_at": created.to_string(),
         "creator": {"id": state.ids().user_id, "name": "emulator"},
     })
 }

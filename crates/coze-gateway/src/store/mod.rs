@@ -129,13 +129,27 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn list_remove(&self, list: &str, value: &str) -> StoreResult<usize>;
 }
 
-/// How the configuration names a store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The prefix of every Redis key unless `store_prefix` says otherwise.
+pub const DEFAULT_REDIS_PREFIX: &str = "cozegw:";
+
+/// How the configuration names a store. `Debug` hides a Redis password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreSpec {
     /// SQLite in this file.
     Sqlite(std::path::PathBuf),
-    /// Redis at this URL (`redis://` or `rediss://`).
-    Redis(String),
+    /// Redis at this URL (`redis://` or `rediss://`), every key prefixed.
+    Redis {
+        /// The URL (may hold a password).
+        url: String,
+        /// Prepended to every key.
+        prefix: String,
+    },
+}
+
+impl std::fmt::Debug for StoreSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoreSpec({})", self.describe())
+    }
 }
 
 impl StoreSpec {
@@ -157,7 +171,10 @@ impl StoreSpec {
             return Ok(Self::Sqlite(path.trim().into()));
         }
         if value.starts_with("redis://") || value.starts_with("rediss://") {
-            return Ok(Self::Redis(value.to_owned()));
+            return Ok(Self::Redis {
+                url: value.to_owned(),
+                prefix: DEFAULT_REDIS_PREFIX.to_owned(),
+            });
         }
         Err(format!(
             "store = {:?} is not a store: use \"sqlite\" (a file in data_dir), \"sqlite:/path/file.db\" or \"redis://host:6379/0\"",
@@ -173,7 +190,9 @@ impl StoreSpec {
     pub async fn open(&self) -> StoreResult<StoreHandle> {
         Ok(match self {
             Self::Sqlite(path) => StoreHandle::new(SqliteStore::open(path).await?),
-            Self::Redis(url) => StoreHandle::new(RedisStore::connect(url, "cozegw:").await?),
+            Self::Redis { url, prefix } => {
+                StoreHandle::new(RedisStore::connect(url, prefix).await?)
+            }
         })
     }
 
@@ -181,7 +200,7 @@ impl StoreSpec {
     pub fn describe(&self) -> String {
         match self {
             Self::Sqlite(path) => format!("sqlite {}", path.display()),
-            Self::Redis(url) => redacted_url(url),
+            Self::Redis { url, prefix } => format!("redis {} (keys {prefix}*)", redacted_url(url)),
         }
     }
 }

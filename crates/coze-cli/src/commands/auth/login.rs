@@ -16,9 +16,9 @@ use serde_json::json;
 use url::Url;
 
 use super::callback::{CallbackListener, DEFAULT_REDIRECT_URI};
-use super::source::{REFRESH_TOKEN_LIFETIME, config_error, lock_store, warn_pat_expiry};
 use crate::config::{Account, AuthMethod, ConfigFile, Profile, StoredCredentials, time};
 use crate::error::CliError;
+use crate::settings::source::{REFRESH_TOKEN_LIFETIME, config_error, lock_store, warn_pat_expiry};
 use crate::settings::{Origin, Settings};
 
 /// Log in and keep the token in the profile (refreshed automatically from then on).

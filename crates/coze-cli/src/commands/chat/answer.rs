@@ -5,11 +5,11 @@
 //! - **Terminal**: each delta is written and flushed at once, with control characters other
 //!   than newline and tab dropped (a bot cannot move the cursor or retitle the window). A
 //!   renderer for the terminal (markdown, say) plugs in here: it receives the same three calls.
-//! - **Pipe or file**: deltas go through a 64 KiB buffer, byte for byte. The buffer is flushed
-//!   at the end of each answer ([`AnswerWriter::finish_answer`]), whenever the stream pauses
-//!   (no event ready: [`AnswerWriter::pause`]), and before anything else is printed or asked
-//!   (prompts, tool questions, notes on stderr), so a reader of the pipe sees text as soon as
-//!   the stream stalls and the order of the two streams is kept.
+//! - **Pipe or file**: deltas (and `--json` event lines) go through a 64 KiB buffer, byte for
+//!   byte. The buffer is flushed at the end of each answer ([`AnswerWriter::finish_answer`]),
+//!   whenever the stream pauses (no event ready: [`AnswerWriter::pause`]), and before anything
+//!   else is printed or asked (prompts, tool questions, notes on stderr), so a reader of the
+//!   pipe sees text as soon as the stream stalls and the order of the two streams is kept.
 
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 
@@ -60,6 +60,23 @@ impl AnswerWriter {
                 out.flush()
             }
             Sink::Pipe(buf) => buf.write_all(text.as_bytes()),
+        }
+    }
+
+    /// One event as a compact JSON line (`--json`), through the same buffer as the answer.
+    ///
+    /// # Errors
+    /// Fails when the value cannot be serialised or stdout is closed.
+    pub fn write_json_line<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+        let mut line = serde_json::to_string(value).map_err(io::Error::other)?;
+        line.push('\n');
+        match &mut self.sink {
+            Sink::Terminal(out) => {
+                let mut out = out.lock();
+                out.write_all(line.as_bytes())?;
+                out.flush()
+            }
+            Sink::Pipe(buf) => buf.write_all(line.as_bytes()),
         }
     }
 

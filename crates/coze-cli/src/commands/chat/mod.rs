@@ -70,7 +70,7 @@ pub async fn run(args: ChatArgs, settings: &Settings) -> anyhow::Result<()> {
         attach: args.attach,
     };
     if args.emulator {
-        return super::demo::run_chat(options, settings).await;
+        return super::demo::run_chat(options, coze_emulator::Pace::Realistic, settings).await;
     }
     run_with(options, settings).await
 }

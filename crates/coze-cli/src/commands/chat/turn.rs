@@ -80,7 +80,23 @@ pub async fn ask(
         if view.conversation_id.is_some() {
             conversation.clone_from(&view.conversation_id);
         }
-        match step? {
+        let step = match step {
+            Ok(step) => step,
+            Err(err) => {
+                // A broken stream leaves the chat running on Coze, and its conversation busy
+                // (4016) until it ends: cancel it, as Ctrl-C does, so the next question in
+                // this conversation is taken. What arrived was printed and is kept.
+                if let Some(chat) = view.chat.as_ref()
+                    && err.downcast_ref::<coze_sdk::Error>().is_some()
+                {
+                    let chat_api = target.client.chat();
+                    let cancel = chat_api.cancel(&chat.conversation_id, &chat.id);
+                    let _ = tokio::time::timeout(Duration::from_secs(5), cancel).await;
+                }
+                return Err(err);
+            }
+        };
+        match step {
             Step::Done(summary) => return Ok(Outcome::Completed(summary)),
             Step::Interrupted(chat) => return Ok(stop(target, &mut view, chat.as_ref()).await),
             Step::ToolCalls(chat) => {
@@ -237,7 +253,7 @@ impl<'a> TurnView<'a> {
                 }
             };
             if self.out.json() {
-                self.out.json_line(&event)?;
+                self.answer.write_json_line(&event)?;
             }
             match event {
                 ChatEvent::ChatCreated(chat) | ChatEvent::ChatInProgress(chat) => self.seen(chat),
@@ -278,16 +294,19 @@ impl<'a> TurnView<'a> {
         if !self.out.json() {
             return Ok(());
         }
+        let answer = &mut self.answer;
         let rest = async {
             while let Some(Ok(event)) = stream.next().await {
-                self.out.json_line(&event)?;
+                answer.write_json_line(&event)?;
             }
             Ok::<(), std::io::Error>(())
         };
-        match tokio::time::timeout(Duration::from_secs(2), rest).await {
-            Ok(result) => Ok(result?),
+        let result = match tokio::time::timeout(Duration::from_secs(2), rest).await {
+            Ok(result) => result,
             Err(_) => Ok(()),
-        }
+        };
+        self.answer.finish_answer()?;
+        Ok(result?)
     }
 
     fn seen(&mut self, chat: Chat) {

@@ -72,6 +72,7 @@ pub async fn run(args: ServeArgs, settings: &Settings) -> anyhow::Result<()> {
         .or(config.listen)
         .unwrap_or_else(|| coze_gateway::config::DEFAULT_LISTEN.parse().expect("valid"));
     let state = build_state(config, &shown, settings).await?;
+    check_upstream(&state, &shown).await?;
     let listener = bind(listen).await?;
     let local = listener
         .local_addr()
@@ -150,11 +151,11 @@ async fn build_state(
             .map_err(|e| CliError::usage(format!("{path}: {e}")))?
     {
         let ctx = ProfileContext::load(settings.profile.dir.clone(), Some(&name))
-            .map_err(crate::commands::auth::source::config_error)?;
-        let login = crate::commands::auth::source::login_command(&name);
+            .map_err(crate::settings::source::config_error)?;
+        let login = crate::settings::source::login_command(&name);
         let creds = ctx
             .credentials()
-            .map_err(crate::commands::auth::source::config_error)?
+            .map_err(crate::settings::source::config_error)?
             .ok_or_else(|| {
                 CliError::usage(format!(
                     "{path}: [upstream] profile `{name}` is not logged in"
@@ -164,7 +165,7 @@ async fn build_state(
         if up.base_url.is_none() {
             up.base_url = Some(creds.base_url.clone());
         }
-        source = Some(crate::commands::auth::source::token_source(
+        source = Some(crate::settings::source::token_source(
             &name,
             &ctx.store,
             &creds,
@@ -185,6 +186,33 @@ async fn build_state(
             .into(),
         other => CliError::usage(format!("{path}: {other}")).into(),
     })
+}
+
+/// Gets a Coze token before listening: refused credentials stop the start with the reason;
+/// an unreachable Coze only warns (the gateway retries on each request).
+async fn check_upstream(state: &GatewayState, path: &str) -> anyhow::Result<()> {
+    let checked =
+        tokio::time::timeout(std::time::Duration::from_secs(20), state.check_upstream()).await;
+    match checked {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) if !e.is_retryable() => Err(CliError::usage(format!(
+            "{path}: Coze refused the [upstream] credentials: {e}"
+        ))
+        .with_hint("check the app id, key id and key (JWT), the profile's login, or the token")
+        .into()),
+        Ok(Err(e)) => {
+            crate::output::stderr_line(&format!(
+                "warning: cannot reach Coze to check the [upstream] credentials ({e}); serving anyway"
+            ));
+            Ok(())
+        }
+        Err(_) => {
+            crate::output::stderr_line(
+                "warning: Coze did not answer the [upstream] token check within 20 s; serving anyway",
+            );
+            Ok(())
+        }
+    }
 }
 
 fn bridge_error(e: BridgeError, path: &str) -> anyhow::Error {
