@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use coze_emulator::{Emulator, EmulatorConfig};
 use coze_gateway::store::{SqliteStore, StoreHandle};
@@ -543,7 +542,10 @@ async fn a_failing_bot_gives_the_visitor_a_friendly_message() {
 async fn stopping_cancels_the_coze_chat() {
     let web = start_with(
         EmulatorConfig {
-            delta_delay: Duration::from_millis(200),
+            pace: coze_emulator::Pace::Custom {
+                first_token_ms: 0,
+                delta_interval_ms: 200,
+            },
             ..EmulatorConfig::default()
         },
         "",
