@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command of coze-rs: builds everything, runs every Rust test, then runs the official
 # SDKs against `coze emulator`: Python (cozepy, pinned in conformance/python/requirements.txt)
-# and JavaScript (@coze/api, pinned in conformance/js/package-lock.json).
+# and JavaScript (@coze/api, pinned in conformance/js/package-lock.json), then the web chat
+# page in headless Chromium (scripts/web-e2e.sh).
 #
 # Needs only Rust, Python 3, Node.js 20+ and access to crates.io, PyPI and npm (first run).
 # Re-runs reuse .venv and conformance/js/node_modules. Exits non-zero if any part fails; the
@@ -34,6 +35,7 @@ JS_LOG_FILE="$LOG_DIR/node-test.log"
 EXAMPLES_LOG_FILE="$LOG_DIR/examples.log"
 COVERAGE_LOG_FILE="$LOG_DIR/coverage.log"
 OPENAI_LOG_FILE="$LOG_DIR/conformance-openai.log"
+WEB_E2E_LOG_FILE="$LOG_DIR/web-e2e.log"
 declare -a FAILED=()
 
 step "Redis for the gateway's store tests (scripts/redis.sh)"
@@ -94,6 +96,11 @@ examples_rc=0
 bash "$ROOT/scripts/examples.sh" 2>&1 | tee "$EXAMPLES_LOG_FILE" || examples_rc=${PIPESTATUS[0]}
 ((examples_rc == 0)) || FAILED+=("examples (exit $examples_rc)")
 
+step "web chat in headless Chromium (scripts/web-e2e.sh)"
+web_rc=0
+bash "$ROOT/scripts/web-e2e.sh" 2>&1 | tee "$WEB_E2E_LOG_FILE" || web_rc=${PIPESTATUS[0]}
+((web_rc == 0)) || FAILED+=("web-e2e (exit $web_rc)")
+
 step "summary"
 if [[ -f "$RUST_LOG_FILE" ]]; then
   rust_summary "$RUST_LOG_FILE"
@@ -111,6 +118,7 @@ echo "conformance-js: $(grep -E '^# (pass|fail|cancelled) [0-9]+$' "$JS_LOG_FILE
 grep -E '^examples: ' "$EXAMPLES_LOG_FILE" || echo "examples: did not run"
 echo "API coverage: $(grep -E '^([0-9]+ of [0-9]+ paths covered|SKIPPED)' "$COVERAGE_LOG_FILE" | head -n 1 || echo "did not run")"
 grep -E '^conformance-openai: ' "$OPENAI_LOG_FILE" || echo "conformance-openai: did not run"
+echo "web-e2e: $(grep -E '^# (pass|fail|cancelled) [0-9]+$' "$WEB_E2E_LOG_FILE" | sed 's/^# //' | paste -sd, - | sed 's/,/, /g')"
 
 if ((${#FAILED[@]})); then
   printf 'FAILED: %s\n' "${FAILED[@]}" >&2

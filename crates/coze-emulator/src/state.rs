@@ -208,6 +208,17 @@ impl AppState {
                     },
                 );
             }
+            // The echo bot greets like a configured Coze bot (opening message and suggested
+            // questions), so chat pages have onboarding to show.
+            if let Some(echo) = store.bots.get_mut(&ids.bots.echo) {
+                echo.extra.insert(
+                    "onboarding_info".into(),
+                    serde_json::json!({
+                        "prologue": "Hi! I am the **echo** bot: I repeat what you say, and recall what you said earlier in the conversation.",
+                        "suggested_questions": ["What can you do?", "Tell me a joke"],
+                    }),
+                );
+            }
             // Seeds of other modules go here.
             crate::oauth::seed(&state, &mut store);
             crate::workflows::seed(&mut store);

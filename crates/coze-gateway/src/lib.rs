@@ -164,6 +164,8 @@ pub async fn serve(
         shutdown.await;
         let _ = tx.send(());
     };
+    // Connect info gives services the peer address (the web chat's per-IP limits).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .into_future();
