@@ -145,3 +145,61 @@ def test_workflow_versions_and_node_outputs(coze, emulator):
             workflow_id=greeting, execute_id=run.execute_id, node_execute_uuid="nope"
         )
     assert err.value.code == 4200
+
+
+def test_api_apps_and_events(coze):
+    from cozepy.api_apps import AppType
+
+    app = coze.api_apps.create(app_type=AppType.NORMAL, name="hooks")
+    assert app.id and app.name == "hooks"
+    coze.api_apps.update(app_id=app.id, name="hooks-2", callback_url="https://example.com/hook")
+    coze.api_apps.events.create(api_app_id=app.id, event_types=["bot.published"])
+    with pytest.raises(CozeAPIError) as err:
+        coze.api_apps.update(app_id="1", name="x")
+    assert err.value.code == 4200
+
+
+def test_enterprise_members(coze):
+    from cozepy.enterprises.members import EnterpriseMember
+
+    coze.enterprises.members.create(
+        enterprise_id="e1", users=[EnterpriseMember(user_id="42", role="enterprise_member")]
+    )
+    coze.enterprises.members.update(enterprise_id="e1", user_id="42", role="enterprise_admin")
+    with pytest.raises(CozeAPIError) as err:
+        coze.enterprises.members.update(enterprise_id="e1", user_id="43", role="enterprise_admin")
+    assert err.value.code == 4200
+
+
+def test_the_rest_over_http_matches_the_schema(emulator, bots):
+    """Endpoints cozepy 0.20.0 has no client for, over plain HTTP: every answer goes through
+    the schema check, and the refusals carry Coze's codes."""
+    http = emulator.http()
+    auth = {"Authorization": f"Bearer {emulator.pat}"}
+
+    def call(method, path, body=None):
+        resp = http.request(method, path, json=body, headers=auth)
+        return resp.json()
+
+    versions = call("GET", f"/v1/bots/{bots['echo']}/versions?publish_status=all")
+    assert [v["publish_status"] for v in versions["data"]["items"]] == ["published_online", "unpublished_draft"]
+    ws = call("POST", "/v1/workspaces", {"name": f"team-{uuid.uuid4().hex[:4]}"})["data"]["id"]
+    assert call("PUT", f"/v1/workspaces/{ws}", {"name": "renamed"})["code"] == 0
+    added = call("POST", f"/v1/workspaces/{ws}/members", {"users": [{"user_id": "123456", "role_type": "member"}]})
+    assert added["data"]["added_success_user_ids"] == ["123456"]
+    removed = call("DELETE", f"/v1/workspaces/{ws}/members", {"user_ids": ["123456"]})
+    assert removed["data"]["removed_success_user_ids"] == ["123456"]
+    assert call("POST", f"/v1/bots/{bots['echo']}/collaborators", {"collaborators": [{"user_id": "1"}]})["code"] == 4000
+    assert call("POST", f"/v1/bots/{bots['echo']}/collaboration_mode", {"collaboration_mode": "collaboration"})["code"] == 0
+    copied = call("POST", "/v1/entities/copy_tasks", {"entity_type": "bot", "entity_id": bots["echo"]})
+    task = call("GET", f"/v1/entities/copy_tasks/{copied['data']['task_id']}")
+    assert task["data"]["task_status"] == "successful"
+    assert call("POST", "/v1/connectors/1024/install", {"workspace_id": emulator.workspace_id})["code"] == 0
+    benefits = call("GET", "/v1/commerce/benefit/benefits/get")
+    assert benefits["data"]["benefit_info"][0]["basic"]["status"] == "valid"
+    assert call("POST", "/v1/commerce/benefit/bill_tasks", {"started_at": 1, "ended_at": 2})["code"] == 0
+    assert call("GET", "/v1/commerce/benefit/bill_tasks")["data"]["total"] >= 1
+    org = call("POST", "/v1/enterprises/e2/organizations", {"name": "R&D"})["data"]["organization_id"]
+    assert call("PUT", f"/v1/organizations/{org}", {"name": "Research"})["code"] == 0
+    assert call("POST", f"/v1/organizations/{org}/members", {"users": [{"user_id": "7"}]})["code"] == 0
+    assert call("PUT", f"/v1/organizations/{org}/members/8", {"role": "admin"})["code"] == 4200
