@@ -112,6 +112,12 @@ pub enum Command {
     /// Text to speech, transcription, voices
     #[command(subcommand)]
     Audio(commands::audio::AudioCommand),
+    /// Check the setup: config, token and its region, reachability of Coze, clock, file modes
+    Doctor(commands::doctor::DoctorArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page (roff): `coze man | man -l -`
+    Man,
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@ pub mod auth;
 pub mod bots;
 pub mod chat;
 pub mod chatflow;
+pub mod completions;
 pub mod conversations;
 pub mod datasets;
 pub mod demo;
+pub mod doctor;
 pub mod emulator;
 pub mod files;
 pub mod glif;
@@ -28,6 +30,12 @@ use crate::settings::Settings;
 /// # Errors
 /// Whatever the command reports; `main` prints it and picks the exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Generated from the command line's definition alone: no settings needed.
+    match &cli.command {
+        Command::Completions(args) => return completions::completions(args),
+        Command::Man => return completions::man(),
+        _ => {}
+    }
     let settings = Settings::resolve(&cli.global)?;
     let result = match cli.command {
         Command::Chat(args) => chat::run(args, &settings).await,
@@ -47,6 +55,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Datasets(cmd) => datasets::run(cmd, &settings).await,
         Command::Variables(cmd) => variables::run(cmd, &settings).await,
         Command::Audio(cmd) => audio::run(cmd, &settings).await,
+        Command::Doctor(args) => doctor::run(args, &settings).await,
+        Command::Completions(_) | Command::Man => Ok(()),
     };
     // A stored token refused by another region's server: say which region it belongs to.
     result.map_err(|err| auth::explain_api_error(&settings, err))

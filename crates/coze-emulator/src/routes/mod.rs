@@ -164,6 +164,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// Deserializes an id that must be a JSON string (as the docs type it and the official SDKs
+/// send it); `null` and `""` are absent, a number or anything else is refused (4000).
+pub fn str_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::de::Error as _;
+    let value = Option::<Value>::deserialize(d)?;
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(D::Error::custom(format!(
+            "ids are JSON strings, got {other}"
+        ))),
+    }
+}
+
 /// Deserializes a string id that may also arrive as a JSON number or `null`/`""` (absent).
 pub fn opt_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let value = Option::<Value>::deserialize(d)?;
