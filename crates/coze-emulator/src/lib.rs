@@ -36,7 +36,13 @@
 //! `submit_tool_outputs` streamed or not, `cancel`), conversations (create, retrieve, list,
 //! rename, delete, clear), conversation messages (create, list, retrieve, modify, delete,
 //! feedback), plus the modules of the other resources (OAuth, users, workspaces, bots, files,
-//! workflows, chatflow, plugins, a fake Glif). Every Coze path needs `Authorization: Bearer`
+//! workflows, chatflow, plugins, a fake Glif), and the rest of the official OpenAPI document:
+//! knowledge (`routes::knowledge`, documents processed 0 → 100 over two seconds of the
+//! emulator's clock), variables, audio (`routes::audio`: speech is a WAV of tones that
+//! [`tone::decode`] and the transcription route turn back into the text), versions, node
+//! outputs and resume (`routes::versions`), workspaces and people (`routes::members`), apps,
+//! folders, API apps, connectors, copy tasks and collaboration (`routes::apps`), benefits and
+//! bills (`routes::commerce`). Every Coze path needs `Authorization: Bearer`
 //! with the PAT or a token the emulator issued; a missing, unknown or expired one gets HTTP
 //! 401 `{"code":4100,"msg":"authentication is invalid"}`.
 //!

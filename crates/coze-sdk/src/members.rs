@@ -142,7 +142,7 @@ impl EnterprisesApi<'_> {
     pub async fn add_members(&self, enterprise_id: &str, users: &[(&str, &str)]) -> Result<()> {
         let users: Vec<_> = users
             .iter()
-            .map(|(user_id, role)| json!({"user_id": user_id, "role_type": role}))
+            .map(|(user_id, role)| json!({"user_id": user_id, "role": role}))
             .collect();
         let api = ApiRequest::post(format!(
             "/v1/enterprises/{}/members",

@@ -2,7 +2,7 @@
 //! `POST /v1/commerce/benefit/limitations` (set a limit), `GET|POST
 //! /v1/commerce/benefit/bill_tasks` (list, create an export task).
 //!
-//! The emulator's account is on a plan with 1000 resource points a month of which it counts
+//! The emulator's account has one benefit, `call_tool_limit`: 1000 a month, of which it counts
 //! one per chat; bill tasks finish at once and keep their file for 7 days.
 
 use std::collections::BTreeMap;
@@ -65,7 +65,7 @@ async fn benefits(
     Ok(envelope::ok(json!({
         "benefit_info": [{
             "resource_id": "",
-            "benefit_type": "resource_point",
+            "benefit_type": "call_tool_limit",
             "active_mode": "absolute_time",
             "basic": {"status": "valid", "item_info": counter},
             "extra": [],

@@ -130,7 +130,7 @@ fn dataset_json(store: &KnowledgeStore, state: &AppState, ds: &DatasetRecord) ->
         "hit_count": 0,
         "bot_used_count": 0,
         "slice_count": docs.iter().map(|d| slices(d.char_count)).sum::<u64>(),
-        "all_file_size": docs.iter().map(|d| d.size).sum::<u64>().to_string(),
+        "all_file_size": docs.iter().map(|d| d.size).sum::<u64>(),
         "chunk_strategy": {"chunk_type": 0},
         "failed_file_list": [],
         "processing_file_list": processing.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),

@@ -245,7 +245,8 @@ struct AddMembersBody {
 struct NewMember {
     #[serde(default, deserialize_with = "opt_id")]
     user_id: Option<String>,
-    #[serde(default)]
+    /// `role_type` for workspaces, `role` for enterprises.
+    #[serde(default, alias = "role")]
     role_type: Option<String>,
 }
 

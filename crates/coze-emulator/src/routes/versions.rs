@@ -113,7 +113,11 @@ async fn workflow_versions(
     Path(workflow_id): Path<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let (page_num, page_size) = page_params(&params, 30)?;
+    let (mut page_num, page_size) = page_params(&params, 30)?;
+    // cozepy pages workflow versions by token: the token is the page number.
+    if let Some(token) = params.get("page_token") {
+        page_num = token.parse().unwrap_or(1);
+    }
     let wanted = params.get("publish_status").unwrap_or("all");
     if !["all", "published", "unpublished"].contains(&wanted) {
         return Err(ApiError::bad_request(format!(
@@ -143,7 +147,14 @@ async fn workflow_versions(
         .cloned()
         .collect();
     let has_more = start.saturating_add(items.len()) < all.len();
-    Ok(envelope::ok(json!({"items": items, "has_more": has_more})))
+    let next = if has_more {
+        (page_num + 1).to_string()
+    } else {
+        String::new()
+    };
+    Ok(envelope::ok(
+        json!({"items": items, "has_more": has_more, "next_page_token": next}),
+    ))
 }
 
 async fn node_output(
