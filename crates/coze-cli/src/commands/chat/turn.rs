@@ -239,6 +239,11 @@ impl<'a> TurnView<'a> {
             if self.out.json() {
                 self.answer.write_json_line(&event)?;
             }
+            // Deltas are most of a stream: handled in place, without moving the message out.
+            if let ChatEvent::MessageDelta(message) = &event {
+                self.delta(message)?;
+                continue;
+            }
             match event {
                 ChatEvent::ChatCreated(chat) | ChatEvent::ChatInProgress(chat) => self.seen(chat),
                 ChatEvent::MessageDelta(message) => self.delta(&message)?,
