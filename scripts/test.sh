@@ -7,6 +7,9 @@
 # Re-runs reuse .venv and conformance/js/node_modules. Exits non-zero if any part fails; the
 # summary at the end says which.
 #
+# Starts a throwaway Redis (scripts/redis.sh installs Debian's redis-server when missing) and
+# exports REDIS_URL for the gateway's store and multi-instance tests.
+#
 # Environment: CARGO_TARGET_DIR (honoured), COZE_TEST_SKIP_RUST=1 (conformance only, for a
 # quick loop), PYTEST_ARGS (extra pytest arguments, e.g. "-k stream -x"), NODE_TEST_ARGS
 # (see scripts/conformance-js.sh).
@@ -22,12 +25,24 @@ need python3 "install Python 3.9 or newer"
 echo "$(cargo --version), $(python3 --version)" >&2
 
 LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/coze-rs-test.XXXXXX")"
-trap 'rm -rf "$LOG_DIR"' EXIT
+# shellcheck source=scripts/redis.sh
+source "$ROOT/scripts/redis.sh"
+trap 'redis_stop; rm -rf "$LOG_DIR"' EXIT
 RUST_LOG_FILE="$LOG_DIR/cargo-test.log"
 PYTEST_LOG_FILE="$LOG_DIR/pytest.log"
 JS_LOG_FILE="$LOG_DIR/node-test.log"
 EXAMPLES_LOG_FILE="$LOG_DIR/examples.log"
+COVERAGE_LOG_FILE="$LOG_DIR/coverage.log"
+OPENAI_LOG_FILE="$LOG_DIR/conformance-openai.log"
 declare -a FAILED=()
+
+step "Redis for the gateway's store tests (scripts/redis.sh)"
+REDIS_STATUS="not available: the Redis tests printed SKIPPED"
+if redis_start; then
+  [[ -n "${REDIS_URL:-}" ]] && REDIS_STATUS="ran at $REDIS_URL"
+else
+  FAILED+=("redis (could not start; see above)")
+fi
 
 if [[ "${COZE_TEST_SKIP_RUST:-}" != 1 ]]; then
   step "cargo build --workspace --all-targets"
@@ -37,6 +52,11 @@ if [[ "${COZE_TEST_SKIP_RUST:-}" != 1 ]]; then
     FAILED+=("cargo test")
   fi
 fi
+
+step "API coverage (scripts/coverage.sh)"
+coverage_rc=0
+bash "$ROOT/scripts/coverage.sh" 2>&1 | tee "$COVERAGE_LOG_FILE" || coverage_rc=${PIPESTATUS[0]}
+((coverage_rc == 0)) || FAILED+=("coverage (exit $coverage_rc)")
 
 step "conformance: Python venv (.venv) with cozepy"
 setup_venv "$ROOT/.venv" "$ROOT/conformance/python/requirements.txt"
@@ -63,6 +83,11 @@ js_rc=0
 bash "$ROOT/scripts/conformance-js.sh" 2>&1 | tee "$JS_LOG_FILE" || js_rc=${PIPESTATUS[0]}
 ((js_rc == 0)) || FAILED+=("conformance-js (exit $js_rc)")
 
+step "gateway OpenAI API: openai SDKs (scripts/conformance-openai.sh)"
+openai_rc=0
+bash "$ROOT/scripts/conformance-openai.sh" 2>&1 | tee "$OPENAI_LOG_FILE" || openai_rc=${PIPESTATUS[0]}
+((openai_rc == 0)) || FAILED+=("conformance-openai (exit $openai_rc)")
+
 step "coze-sdk examples against the emulator (scripts/examples.sh)"
 cargo build --workspace --examples  # workspace-wide: same features as the build above, no rebuild
 examples_rc=0
@@ -73,13 +98,19 @@ step "summary"
 if [[ -f "$RUST_LOG_FILE" ]]; then
   rust_summary "$RUST_LOG_FILE"
 fi
+echo "redis: $REDIS_STATUS"
 # pytest's last line, e.g. "==== 70 passed, 1 xfailed in 31.2s ====".
 echo "conformance: $(grep -E '^=+ .* in [0-9.]+s.* =+$' "$PYTEST_LOG_FILE" | tail -n 1 | tr -d '=' | sed 's/^ *//;s/ *$//')"
+
+# The schema check's verdict (conformance/python/schema_check.py), or why it was skipped.
+grep -E '^schema check' "$PYTEST_LOG_FILE" | tail -n 1 || echo "schema check: did not run"
 
 # node's TAP totals, e.g. "# pass 26" and "# fail 0".
 echo "conformance-js: $(grep -E '^# (pass|fail|cancelled) [0-9]+$' "$JS_LOG_FILE" | sed 's/^# //' | paste -sd, - | sed 's/,/, /g')"
 
 grep -E '^examples: ' "$EXAMPLES_LOG_FILE" || echo "examples: did not run"
+echo "API coverage: $(grep -E '^([0-9]+ of [0-9]+ paths covered|SKIPPED)' "$COVERAGE_LOG_FILE" | head -n 1 || echo "did not run")"
+grep -E '^conformance-openai: ' "$OPENAI_LOG_FILE" || echo "conformance-openai: did not run"
 
 if ((${#FAILED[@]})); then
   printf 'FAILED: %s\n' "${FAILED[@]}" >&2

@@ -34,9 +34,15 @@ export function cozeBin() {
   return candidate;
 }
 
-/** Starts an emulator and resolves with `{ info, client(token?), stop() }` once it printed its line. */
-export async function startEmulator() {
-  const proc = spawn(cozeBin(), ['emulator', '--json', '--listen', '127.0.0.1:0'], {
+/**
+ * Starts an emulator and resolves with `{ info, client(token?), stop() }` once it printed its line.
+ * At the fast pace unless `pace` says otherwise (null: its default, the realistic pace, for the
+ * tests of timing).
+ */
+export async function startEmulator(pace = 'fast') {
+  const args = ['emulator', '--json', '--listen', '127.0.0.1:0'];
+  if (pace !== null) args.push('--pace', pace);
+  const proc = spawn(cozeBin(), args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never leave an emulator behind, even when the test process ends without running after().

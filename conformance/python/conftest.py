@@ -31,6 +31,8 @@ with warnings.catch_warnings():
     from cozepy import Coze, TokenAuth
     from cozepy.request import SyncHTTPClient
 
+import schema_check
+
 REPO = Path(__file__).resolve().parents[2]
 # cozepy's OAuth apps build their own httpx clients, which read proxy settings from the
 # environment; the emulator is on loopback and must never be reached through a proxy.
@@ -89,7 +91,12 @@ class Emulator:
 
     def http(self) -> httpx.Client:
         """A plain HTTP client for the emulator's own `/_emulator/...` switches."""
-        return httpx.Client(base_url=self.base_url, timeout=REQUEST_TIMEOUT, trust_env=False)
+        return httpx.Client(
+            base_url=self.base_url,
+            timeout=REQUEST_TIMEOUT,
+            trust_env=False,
+            event_hooks={"response": [schema_check.record]},
+        )
 
     def set_faults(self, body: Dict[str, Any]) -> None:
         with self.http() as http:
@@ -120,14 +127,21 @@ class Emulator:
 
 def make_coze(base_url: str, token: str) -> Coze:
     # trust_env=False: a proxy configured for the package registries must not see 127.0.0.1.
-    http_client = SyncHTTPClient(timeout=REQUEST_TIMEOUT, trust_env=False)
+    http_client = SyncHTTPClient(
+        timeout=REQUEST_TIMEOUT, trust_env=False, event_hooks={"response": [schema_check.record]}
+    )
     return Coze(auth=TokenAuth(token), base_url=base_url, http_client=http_client)
 
 
-def start_emulator() -> Emulator:
+def start_emulator(pace: Optional[str] = "fast") -> Emulator:
+    """`coze emulator --json`; at the fast pace unless `pace` says otherwise (None: its default,
+    the realistic pace, for the tests of timing)."""
     stderr = tempfile.NamedTemporaryFile(prefix="coze-emulator-", suffix=".log", delete=False)
+    args = [coze_bin(), "emulator", "--json", "--listen", "127.0.0.1:0"]
+    if pace is not None:
+        args += ["--pace", pace]
     proc = subprocess.Popen(
-        [coze_bin(), "emulator", "--json", "--listen", "127.0.0.1:0"],
+        args,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=stderr,
@@ -189,6 +203,14 @@ def emulator():
     emu.stop()
 
 
+@pytest.fixture(scope="session")
+def paced_emulator():
+    """An emulator at its default (realistic) pace, for the tests of timing."""
+    emu = start_emulator(pace=None)
+    yield emu
+    emu.stop()
+
+
 @pytest.fixture
 def fresh_emulator():
     """An emulator of this test's own: empty store, and faults die with it."""
@@ -211,3 +233,22 @@ def bots(emulator: Emulator) -> Dict[str, str]:
 def user_id(request) -> str:
     # Unique per test: the emulator keys context and memory by user.
     return f"conf-{request.node.name[:40]}-{uuid.uuid4().hex[:8]}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The schema check over every JSON response the run recorded (see schema_check.py)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_sep("-", "schema check")
+    write = reporter.write_line if reporter else print
+    skipped, outside, notes = schema_check.check()
+    if skipped:
+        write(skipped)
+        return
+    for note in notes:
+        write(note)
+    for violation in outside[:50]:
+        write(f"schema violation: {violation.line()}")
+    if outside:
+        write(f"schema check FAILED: {len(outside)} violations outside conformance/schema/allowlist.yaml")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use crate::bots::{BotReply, ChatContext, PluginCall, Turn};
+use crate::pace::Pace;
 use crate::routes::messages::{is_conversation_visible, message_json};
 use crate::sse::{EventSender, chat_frame, done_frame};
 use crate::state::{AppState, ChatRecord, ChatStatus, MessageRecord, ToolCall, Usage};
@@ -138,13 +139,13 @@ pub fn input_tokens(ctx: &ChatContext) -> i64 {
     (text + tools).max(1)
 }
 
-/// Splits an answer into a few deltas at word boundaries (at least two for any text with
-/// two or more characters); the deltas concatenate to `text`.
+/// Splits an answer into deltas of about a word each, as a model streams tokens (at most
+/// [`MAX_DELTAS`], at least two for any text with two or more characters); the deltas
+/// concatenate to `text`.
 pub fn split_deltas(text: &str) -> Vec<String> {
-    let words: Vec<&str> = text.split_inclusive(' ').collect();
+    let words: Vec<&str> = text.split_inclusive(char::is_whitespace).collect();
     if words.len() >= 2 {
-        let groups = words.len().min(8);
-        let size = words.len().div_ceil(groups);
+        let size = words.len().div_ceil(MAX_DELTAS);
         return words.chunks(size).map(|c| c.concat()).collect();
     }
     let chars: Vec<char> = text.chars().collect();
@@ -155,28 +156,31 @@ pub fn split_deltas(text: &str) -> Vec<String> {
     vec![a.iter().collect(), b.iter().collect()]
 }
 
-/// Where events go: a stream, or nowhere (non-streaming chats).
+/// Most deltas one text is split into (longer texts get several words per delta).
+pub const MAX_DELTAS: usize = 64;
+
+/// Where events go (a stream, or nowhere for non-streaming chats) and at which pace.
+///
+/// The pace is kept whether or not anyone reads: a chat takes as long without a client as
+/// with one, so its state (`in_progress`, the conversation busy) is the same either way.
 #[derive(Debug)]
 pub struct Output<'a> {
     sender: Option<&'a mut EventSender>,
-    delta_delay: Duration,
+    pace: Pace,
 }
 
 impl<'a> Output<'a> {
     /// Events to a stream.
-    pub fn stream(sender: &'a mut EventSender, delta_delay: Duration) -> Output<'a> {
+    pub fn stream(sender: &'a mut EventSender, pace: Pace) -> Output<'a> {
         Output {
             sender: Some(sender),
-            delta_delay,
+            pace,
         }
     }
 
-    /// No events (state changes only).
-    pub fn silent() -> Output<'a> {
-        Output {
-            sender: None,
-            delta_delay: Duration::ZERO,
-        }
+    /// No events (state changes only), at `pace`.
+    pub fn silent(pace: Pace) -> Output<'a> {
+        Output { sender: None, pace }
     }
 
     async fn send(&mut self, frame: Bytes) {
@@ -185,11 +189,18 @@ impl<'a> Output<'a> {
         }
     }
 
-    async fn pause_between_deltas(&self) {
-        let open = self.sender.as_deref().is_some_and(EventSender::is_open);
-        if open && !self.delta_delay.is_zero() {
-            tokio::time::sleep(self.delta_delay).await;
+    async fn pause(&self, pause: Duration) {
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
         }
+    }
+
+    async fn pause_between_deltas(&self) {
+        self.pause(self.pace.delta_interval()).await;
+    }
+
+    async fn pause_for_first_token(&self) {
+        self.pause(self.pace.first_token()).await;
     }
 }
 
@@ -374,8 +385,10 @@ async fn answer_steps(
     }
     output += estimate_tokens(&reasoning);
     answer.reasoning_content = String::new();
+    let mut produced = String::new();
     for delta in split_deltas(&text) {
         if is_canceled(state, chat_id) {
+            keep_partial_answer(state, chat, answer, produced, reasoning, out).await;
             return;
         }
         answer.content = delta;
@@ -384,6 +397,7 @@ async fn answer_steps(
             &message_json(&answer),
         ))
         .await;
+        produced.push_str(&answer.content);
         out.pause_between_deltas().await;
     }
     answer.content = text;
@@ -399,6 +413,7 @@ async fn answer_steps(
         if !publish_message(state, chat, message, out).await {
             return;
         }
+        out.pause_between_deltas().await;
     }
     finish(
         state,
@@ -409,6 +424,32 @@ async fn answer_steps(
         Vec::new(),
         out,
     )
+    .await;
+}
+
+/// A chat cancelled mid-answer keeps what was produced: the partial answer is stored (when
+/// the chat saves history) and closes the stream as `conversation.message.completed`.
+async fn keep_partial_answer(
+    state: &AppState,
+    chat: &ChatRecord,
+    mut answer: MessageRecord,
+    produced: String,
+    reasoning: String,
+    out: &mut Output<'_>,
+) {
+    if produced.is_empty() {
+        return;
+    }
+    answer.content = produced;
+    answer.reasoning_content = reasoning;
+    answer.updated_at = state.now();
+    if chat.auto_save_history {
+        state.store().insert_message(answer.clone());
+    }
+    out.send(chat_frame(
+        "conversation.message.completed",
+        &message_json(&answer),
+    ))
     .await;
 }
 
@@ -508,49 +549,55 @@ async fn finish(
     announce_status(state, chat_id, status, out).await;
 }
 
-/// Runs a streamed chat to its end: `created` (unless `resumed`), `in_progress`, the bot's
-/// reply, `done`.
+/// Runs a streamed chat to its end: `created` (unless `resumed`), `in_progress`, the
+/// first-token delay, the bot's reply at the pace, `done`.
 pub async fn run_stream(state: AppState, ctx: ChatContext, resumed: bool, mut sender: EventSender) {
-    let delay = state.settings().delta_delay;
-    let mut out = Output::stream(&mut sender, delay);
-    if !resumed && !announce_status(&state, &ctx.chat_id, ChatStatus::Created, &mut out).await {
-        out.send(done_frame()).await;
-        return;
-    }
-    if !announce_status(&state, &ctx.chat_id, ChatStatus::InProgress, &mut out).await {
-        out.send(done_frame()).await;
-        return;
-    }
-    let reply = respond(&state, &ctx).await;
-    drive(&state, &ctx.chat_id, reply, &mut out).await;
+    let pace = state.pace();
+    let mut out = Output::stream(&mut sender, pace);
+    run(&state, &ctx, resumed, &mut out).await;
 }
 
-/// Runs a non-streamed chat: computes the reply now and parks it on the chat; it is applied
-/// by the next retrieve or after `chat_auto_complete_after`.
+/// Runs a non-streamed chat the same way, without events: it stays `in_progress` until its
+/// answer is done.
 pub async fn run_background(state: AppState, ctx: ChatContext) {
-    let reply = respond(&state, &ctx).await;
-    {
-        let mut store = state.store();
-        match store.chats.get_mut(&ctx.chat_id) {
-            Some(chat) if chat.status == ChatStatus::InProgress => chat.pending = Some(reply),
-            _ => return,
-        }
-    }
-    tokio::time::sleep(state.settings().chat_auto_complete_after).await;
-    apply_pending(&state, &ctx.chat_id).await;
+    let pace = state.pace();
+    run(&state, &ctx, true, &mut Output::silent(pace)).await;
 }
 
-/// Applies a parked reply, if there is one.
-pub async fn apply_pending(state: &AppState, chat_id: &str) {
-    let reply = {
-        let mut store = state.store();
-        match store.chats.get_mut(chat_id) {
-            Some(chat) if chat.status == ChatStatus::InProgress => chat.pending.take(),
-            _ => None,
+async fn run(state: &AppState, ctx: &ChatContext, resumed: bool, out: &mut Output<'_>) {
+    if !resumed && !announce_status(state, &ctx.chat_id, ChatStatus::Created, out).await {
+        out.send(done_frame()).await;
+        return;
+    }
+    if !announce_status(state, &ctx.chat_id, ChatStatus::InProgress, out).await {
+        out.send(done_frame()).await;
+        return;
+    }
+    out.pause_for_first_token().await;
+    if is_canceled(state, &ctx.chat_id) {
+        out.send(done_frame()).await;
+        return;
+    }
+    let reply = respond(state, ctx).await;
+    drive(state, &ctx.chat_id, reply, out).await;
+}
+
+/// At the `instant` pace a non-streaming chat finishes within a moment of its creation: a
+/// retrieve waits that moment (at most 50 ms) so it sees the result, as the pace promises.
+pub async fn settle_instant(state: &AppState, chat_id: &str) {
+    if state.pace() != Pace::Instant {
+        return;
+    }
+    for _ in 0..50 {
+        let running = state
+            .store()
+            .chats
+            .get(chat_id)
+            .is_some_and(|c| c.status.is_running());
+        if !running {
+            return;
         }
-    };
-    if let Some(reply) = reply {
-        drive(state, chat_id, reply, &mut Output::silent()).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
@@ -582,14 +629,18 @@ mod tests {
             "",
             "一二三四",
             "a b c d e f g h i j k l m n o p q r",
+            "line\n\n- item\n```text\ncode\n```",
         ] {
             let deltas = split_deltas(text);
             assert_eq!(deltas.concat(), text);
             if text.chars().count() >= 2 {
                 assert!(deltas.len() >= 2, "{text:?} -> {deltas:?}");
             }
-            assert!(deltas.len() <= 9);
+            assert!(deltas.len() <= MAX_DELTAS);
         }
+        let long = "word ".repeat(1000);
+        assert_eq!(split_deltas(&long).len(), 63);
+        assert_eq!(split_deltas("one two three").len(), 3);
     }
 
     #[test]

@@ -44,6 +44,51 @@ pub struct FaultConfig {
     pub html_error: Option<HtmlErrorFault>,
 }
 
+impl FaultConfig {
+    /// Checks the values: statuses of the right class, a retry delay and delays within reason.
+    ///
+    /// # Errors
+    /// A one-line message naming the field and what it accepts.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.event_delay_ms > 60_000 {
+            return Err(format!(
+                "event_delay_ms must be at most 60000, got {}",
+                self.event_delay_ms
+            ));
+        }
+        if let Some(f) = &self.html_error
+            && !(400..=599).contains(&f.status)
+        {
+            return Err(format!(
+                "html_error.status must be an error status (400-599), got {}",
+                f.status
+            ));
+        }
+        if let Some(f) = &self.server_error
+            && !(500..=599).contains(&f.status)
+        {
+            return Err(format!(
+                "server_error.status must be 500-599, got {}",
+                f.status
+            ));
+        }
+        if let Some(f) = &self.rate_limit
+            && f.retry_after > 3600
+        {
+            return Err(format!(
+                "rate_limit.retry_after must be at most 3600 seconds, got {}",
+                f.retry_after
+            ));
+        }
+        if let Some(f) = &self.error_event
+            && f.code == 0
+        {
+            return Err("error_event.code must not be 0 (0 means success)".into());
+        }
+        Ok(())
+    }
+}
+
 /// `error` event fault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -226,20 +271,9 @@ impl Faults {
 
 /// Middleware answering due request faults before routing reaches a handler.
 ///
-/// It reads the whole request body first. A response sent before the body arrived (a fault
-/// here, a 4100 from the token check) made hyper close the connection without saying
-/// `Connection: close`, and a client reusing it (cozepy, the SDK's retry) failed with
-/// "server disconnected" on its next request.
+/// It never reads the body: a fault answered before the body was read says
+/// `Connection: close` (`crate::limits`), so clients do not reuse that connection.
 pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(bytes) => axum::body::Body::from(bytes),
-        Err(e) => {
-            return ApiError::bad_request(format!("cannot read the request body: {e}"))
-                .into_response();
-        }
-    };
-    let request = Request::from_parts(parts, body);
     match state.faults().take_request_fault(request.uri().path()) {
         Some(response) => response,
         None => next.run(request).await,
@@ -279,6 +313,28 @@ mod tests {
         assert_eq!(config.html_error, Some(HtmlErrorFault::default()));
         assert_eq!(config.cut_after_events, Some(3));
         assert!(serde_json::from_str::<FaultConfig>(r#"{"typo":1}"#).is_err());
+    }
+
+    #[test]
+    fn validation_refuses_statuses_of_the_wrong_class() {
+        let html = |status| FaultConfig {
+            html_error: Some(HtmlErrorFault {
+                status,
+                ..Default::default()
+            }),
+            ..FaultConfig::default()
+        };
+        assert!(html(200).validate().is_err());
+        assert!(html(404).validate().is_ok());
+        let server = FaultConfig {
+            server_error: Some(ServerErrorFault {
+                status: 404,
+                ..Default::default()
+            }),
+            ..FaultConfig::default()
+        };
+        assert!(server.validate().unwrap_err().contains("500-599"));
+        assert!(FaultConfig::default().validate().is_ok());
     }
 
     #[test]

@@ -26,7 +26,7 @@
 //! # }
 //! ```
 //!
-//! From the command line: `coze emulator [--listen 127.0.0.1:0] [--json]` prints its base
+//! From the command line: `coze emulator [--listen 127.0.0.1:0] [--json] [--pace P]` prints its base
 //! URL, PAT and bot ids (with `--json`, the one line of [`Emulator::info`]) and serves until
 //! Ctrl-C. The PAT is random per start unless [`EmulatorConfig::pat`] is set.
 //!
@@ -67,7 +67,43 @@
 //!   only under `path_prefix`) `rate_limit {retry_after}` (429, code 4013, `Retry-After`),
 //!   `server_error {status}` (5xx JSON, code 5000), `html_error {status}` (an HTML page, 502
 //!   by default). Example: `{"cut_after_events": 4}`.
+//! - `GET|POST /_emulator/pace`: read or change the answering [`Pace`]
+//!   (`{"pace": "fast"}` or `{"first_token_ms": 300, "delta_interval_ms": 20}`).
 //! - `POST /_emulator/clock {"advance_seconds": n}`: move the emulator's clock (token expiry).
+//!
+//! # What it refuses
+//!
+//! The request rules of Coze's per-endpoint docs, with Coze's codes (4000 unless named):
+//!
+//! - Ids (`bot_id`, `user_id` of a chat, `bot_id` of a new conversation, `workflow_id`,
+//!   `bot_id`, `app_id` of a workflow run) are JSON strings; a number is refused.
+//! - Messages (chat `additional_messages`, conversation create, message create and modify):
+//!   `role` user or assistant; `type` question, answer, function_call, tool_output or
+//!   tool_response (`follow_up` and `verbose` only appear in responses); `content` a string;
+//!   `content_type` required with content, text or object_string (`card`, `audio` only appear
+//!   in responses); object_string content is an array of text/file/image/audio items with at
+//!   most one text item, a text item only beside a file or image (text alone is
+//!   `content_type: text`), each file item with a `file_id` or `file_url`, and a `file_id`
+//!   must be one the caller uploaded.
+//! - A chat in a conversation without messages must carry the user's question; at most 100
+//!   `additional_messages`; non-streaming chats must keep `auto_save_history`; a prompt
+//!   beyond the model's context window of [`routes::chat::CONTEXT_WINDOW`] tokens (one
+//!   token per four characters) gets 4010 before the chat starts.
+//! - Unpublished bots: 4015 for chats and for workflow runs on their behalf (`bot_id`);
+//!   unknown bots, conversations, chats, messages, workflows, files: 4200.
+//! - `meta_data`: at most 16 pairs, keys of 1-64 and string values of up to 512 characters.
+//! - Files: 4300 empty, 4301 more than one, 4302 beyond `max_upload_bytes`.
+//! - Body size, before the body is read: see [`limits`] (HTTP 413).
+//!
+//! Where the docs and the official SDKs disagree, what the SDKs send is accepted:
+//! `@coze/api` types object_string `content` as an item array (it stringifies it for chats
+//! only), so an array with `content_type: object_string` is accepted as that string; cozepy
+//! retrieves chats by POST where the docs say GET, and sends `conversation_id=` empty (taken
+//! as absent); cozepy lists bots with `page_index` where the docs say `page_num`.
+//!
+//! # Capacity
+//!
+//! `examples/capacity.rs` runs many concurrent paced streams against one emulator.
 //!
 //! # Choices where Coze is silent or unclear
 //!
@@ -80,10 +116,22 @@
 //! - A conversation is busy (4016) while a chat in it is `created` or `in_progress`; a chat
 //!   waiting for tool outputs does not block it (it could otherwise never be left: such a
 //!   chat cannot be cancelled, 4104, as on Coze).
-//! - A non-streaming chat answers `in_progress`, and completes on the first retrieve after
-//!   the bot has answered, or by itself after [`EmulatorConfig::chat_auto_complete_after`]
-//!   (3 s). A client that drops a stream does not stop its chat: it completes server-side.
-//! - Cancelling a streamed chat ends its stream (with `done`) at the next event.
+//! - Time: every bot answers at a [`Pace`] (first-token delay, then one delta per interval;
+//!   `realistic` is 800 ms then 50 ms, see [`pace`]). A chat is `in_progress`, and its
+//!   conversation busy, until its last event; a non-streaming chat runs exactly like a
+//!   streamed one without the events, so polling sees `in_progress` until the answer is
+//!   done. Messages are stored one by one as they are produced. A client that drops a stream
+//!   does not stop its chat: it carries on, at the same pace, server-side.
+//! - Cancelling a running chat stops it at its next step; mid-answer, the answer produced so
+//!   far is kept (stored, and sent as `conversation.message.completed`) and the stream ends
+//!   with `done`. Coze's docs say a cancel does not close an open stream; the emulator closes
+//!   it, which is what a client that cancelled wants and what the official SDKs accept.
+//! - Workflows follow the pace too (a first-token delay per node), so an async run stays
+//!   `Running` in its run history for a while. A synchronous `/v1/workflow/run` answers when
+//!   the workflow is done; past [`EmulatorConfig::sync_workflow_timeout`] (Coze documents
+//!   90 s, the default) it gives up. Coze then drops the connection; the emulator answers at
+//!   that moment with code 5000 and a message naming `is_async` and streaming instead, so the
+//!   caller learns what to do.
 //! - The first section of a conversation has the conversation's id; `clear` starts a new one.
 //! - Conversation list: the caller's conversations of one channel (`connector_id`, default
 //!   1024), filtered by `bot_id` if given, newest first unless `sort_order=ASC`.
@@ -100,11 +148,14 @@ pub mod bots;
 pub mod engine;
 pub mod envelope;
 pub mod faults;
+pub mod limits;
 pub mod oauth;
+pub mod pace;
 pub mod plugins;
 pub mod routes;
 pub mod sse;
 pub mod state;
+pub mod tone;
 pub mod workflows;
 
 use std::fmt;
@@ -122,6 +173,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use crate::faults::{FaultConfig, Faults};
+pub use crate::pace::Pace;
 pub use crate::state::{AppState, BotIds, Settings};
 
 /// How to start an emulator; `Default` is a free port on 127.0.0.1 and a random PAT.
@@ -138,10 +190,12 @@ pub struct EmulatorConfig {
     pub pat_ttl: Option<Duration>,
     /// Lifetime of OAuth access tokens the emulator issues.
     pub token_ttl: Duration,
-    /// A non-streaming chat completes on its first retrieve, or by itself after this long.
-    pub chat_auto_complete_after: Duration,
-    /// Pause between the deltas of a streamed answer (makes streaming visible in demos).
-    pub delta_delay: Duration,
+    /// How fast bots answer and workflows run ([`Pace`]); [`Pace::Fast`] by default, since
+    /// in-process emulators mostly serve tests (`coze emulator` and `coze demo` use
+    /// [`Pace::Realistic`]).
+    pub pace: Pace,
+    /// How long a synchronous workflow run waits before giving up (Coze: 90 s, the default).
+    pub sync_workflow_timeout: Duration,
     /// Largest file `/v1/files/upload` accepts; larger ones get 4302 (default 512 MB).
     pub max_upload_bytes: u64,
     /// How long the slow scripted workflow runs (default 3 s).
@@ -155,8 +209,8 @@ impl Default for EmulatorConfig {
             pat: None,
             pat_ttl: None,
             token_ttl: Duration::from_secs(15 * 60),
-            chat_auto_complete_after: Duration::from_secs(3),
-            delta_delay: Duration::ZERO,
+            pace: Pace::Fast,
+            sync_workflow_timeout: Duration::from_secs(90),
             max_upload_bytes: 512 * 1024 * 1024,
             slow_workflow: Duration::from_secs(3),
         }
@@ -170,8 +224,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("pat", &self.pat.as_ref().map(|_| "[redacted]"))
             .field("pat_ttl", &self.pat_ttl)
             .field("token_ttl", &self.token_ttl)
-            .field("chat_auto_complete_after", &self.chat_auto_complete_after)
-            .field("delta_delay", &self.delta_delay)
+            .field("pace", &self.pace)
+            .field("sync_workflow_timeout", &self.sync_workflow_timeout)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("slow_workflow", &self.slow_workflow)
             .finish()
@@ -231,12 +285,11 @@ impl Emulator {
         let pat = pat.unwrap_or_else(random_pat);
         let settings = Settings {
             token_ttl: config.token_ttl,
-            chat_auto_complete_after: config.chat_auto_complete_after,
-            delta_delay: config.delta_delay,
+            sync_workflow_timeout: config.sync_workflow_timeout,
             max_upload_bytes: config.max_upload_bytes,
             slow_workflow: config.slow_workflow,
         };
-        let state = AppState::new(&pat, config.pat_ttl, settings);
+        let state = AppState::new(&pat, config.pat_ttl, settings, config.pace);
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -361,6 +414,7 @@ pub fn router(state: AppState) -> Router {
     routes::routes()
         .fallback(unknown_endpoint)
         .layer(from_fn_with_state(state.clone(), faults::middleware))
+        .layer(from_fn_with_state(state.clone(), limits::middleware))
         .with_state(state)
 }
 

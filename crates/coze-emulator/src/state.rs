@@ -17,16 +17,15 @@ use serde_json::{Map, Value};
 
 use crate::bots::{self, Behavior};
 use crate::faults::Faults;
+use crate::pace::Pace;
 
 /// Settings fixed at start; see `EmulatorConfig` in the crate root for the public knobs.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Lifetime of OAuth access tokens issued by the emulator (default 15 minutes).
     pub token_ttl: Duration,
-    /// A non-streaming chat completes on its first retrieve, or by itself after this long.
-    pub chat_auto_complete_after: Duration,
-    /// Pause between two answer deltas of a streamed answer (default none).
-    pub delta_delay: Duration,
+    /// How long a synchronous `/v1/workflow/run` waits for its workflow (Coze: 90 s).
+    pub sync_workflow_timeout: Duration,
     /// Largest accepted upload (4302 above).
     pub max_upload_bytes: u64,
     /// How long the slow scripted workflow runs.
@@ -41,6 +40,8 @@ pub struct AppState {
 
 struct Inner {
     store: Mutex<Store>,
+    /// The answering pace (changeable at run time, `/_emulator/pace`).
+    pace: Mutex<Pace>,
     faults: Faults,
     settings: Settings,
     /// Seconds added to the wall clock (`/_emulator/clock`), to test token expiry.
@@ -90,7 +91,7 @@ pub struct BotIds {
 
 impl AppState {
     /// A fresh state with the demo user, workspaces, bots and the PAT.
-    pub fn new(pat: &str, pat_ttl: Option<Duration>, settings: Settings) -> AppState {
+    pub fn new(pat: &str, pat_ttl: Option<Duration>, settings: Settings, pace: Pace) -> AppState {
         let next_id = AtomicU64::new(ID_BASE);
         let id = || next_id.fetch_add(1, Ordering::Relaxed).to_string();
         let ids = SeedIds {
@@ -109,6 +110,7 @@ impl AppState {
         let state = AppState {
             inner: Arc::new(Inner {
                 store: Mutex::new(Store::default()),
+                pace: Mutex::new(pace),
                 faults: Faults::default(),
                 settings,
                 clock_skew: AtomicI64::new(0),
@@ -197,7 +199,12 @@ impl AppState {
                         created_at: now,
                         updated_at: now,
                         behavior,
-                        extra: Map::new(),
+                        // Published bots were published when the emulator started.
+                        extra: if published {
+                            Map::from_iter([("published_at".to_string(), now.into())])
+                        } else {
+                            Map::new()
+                        },
                     },
                 );
             }
@@ -227,6 +234,24 @@ impl AppState {
     /// The fault switches.
     pub fn faults(&self) -> &Faults {
         &self.inner.faults
+    }
+
+    /// The answering pace now.
+    pub fn pace(&self) -> Pace {
+        *self
+            .inner
+            .pace
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Changes the answering pace for chats and workflow runs started from now on.
+    pub fn set_pace(&self, pace: Pace) {
+        *self
+            .inner
+            .pace
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = pace;
     }
 
     /// Settings fixed at start.
@@ -300,6 +325,18 @@ pub struct Store {
     pub oauth: crate::oauth::OAuthStore,
     /// Imported plugins and the fake Glif's settings (`crate::plugins`).
     pub plugins: crate::plugins::PluginStore,
+    /// Datasets and documents (`routes/knowledge.rs`).
+    pub knowledge: crate::routes::knowledge::KnowledgeStore,
+    /// Bot and app variables (`routes/variables.rs`).
+    pub variables: crate::routes::variables::VariableStore,
+    /// Cloned voices and rooms (`routes/audio.rs`).
+    pub audio: crate::routes::audio::AudioStore,
+    /// Workspace roles, enterprises, organisations (`routes/members.rs`).
+    pub people: crate::routes::members::PeopleStore,
+    /// Apps, API apps, connectors, copy tasks, collaborators (`routes/apps.rs`).
+    pub apps: crate::routes::apps::AppsStore,
+    /// Limits and bill tasks (`routes/commerce.rs`).
+    pub commerce: crate::routes::commerce::CommerceStore,
 }
 
 impl fmt::Debug for Store {
@@ -582,7 +619,4 @@ pub struct ChatRecord {
     pub inserted_message_ids: Vec<String>,
     /// False when the request said `auto_save_history: false`: nothing is stored.
     pub auto_save_history: bool,
-    /// A non-streaming run whose reply is ready but not yet applied (applied on the next
-    /// retrieve, or by the auto-complete timer).
-    pub pending: Option<crate::bots::BotReply>,
 }

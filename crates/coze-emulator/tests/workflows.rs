@@ -18,6 +18,8 @@ impl Wf {
     async fn start() -> Wf {
         let config = EmulatorConfig {
             slow_workflow: Duration::from_millis(600),
+            // Shorter than the slow workflow: its synchronous run times out.
+            sync_workflow_timeout: Duration::from_millis(200),
             ..Default::default()
         };
         let emu = Emulator::start_with(config).await.unwrap();
@@ -134,7 +136,7 @@ async fn unknown_workflow_is_4200_everywhere() {
         "/v1/workflow/stream_run",
         "/v1/workflows/chat",
     ] {
-        let body: Value = w.post(path, json!({"workflow_id": "123", "additional_messages": [{"role": "user", "content": "x"}]})).await.json().await.unwrap();
+        let body: Value = w.post(path, json!({"workflow_id": "123", "additional_messages": [{"role": "user", "content": "x", "content_type": "text"}]})).await.json().await.unwrap();
         assert_eq!(body["code"], 4200, "{path}: {body}");
         assert!(body["msg"].as_str().unwrap().contains("workflow_id=123"));
     }
@@ -347,6 +349,10 @@ async fn slow_workflow_needs_async_and_its_history_goes_running_to_success() {
         w.id("failing"),
         failed["execute_id"].as_str().unwrap()
     );
+    // At the fast pace each node takes 20 ms: running first, failed a moment later.
+    let history = w.get(&path).await["data"][0].clone();
+    assert_eq!(history["execute_status"], "Running");
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let history = w.get(&path).await["data"][0].clone();
     assert_eq!(history["execute_status"], "Fail");
     assert_eq!(history["error_code"], "6006");
@@ -436,7 +442,7 @@ async fn chatflow_asks_then_answers_in_the_same_conversation() {
     assert_eq!(call["type"], "reply_message");
     let conversation = action["conversation_id"].as_str().unwrap().to_string();
 
-    let second = json!({"workflow_id": flow, "conversation_id": conversation, "additional_messages": [{"role": "user", "content": "Rome"}]});
+    let second = json!({"workflow_id": flow, "conversation_id": conversation, "additional_messages": [{"role": "user", "content": "Rome", "content_type": "text"}]});
     let events = parse_chat_sse(&w.stream("/v1/workflows/chat", second).await);
     let (_, answer) = events
         .iter()
@@ -449,7 +455,7 @@ async fn chatflow_asks_then_answers_in_the_same_conversation() {
     );
     assert!(names(&events).contains(&"conversation.chat.completed"));
 
-    let not_a_chatflow = json!({"workflow_id": w.id("greeting"), "additional_messages": [{"role": "user", "content": "x"}]});
+    let not_a_chatflow = json!({"workflow_id": w.id("greeting"), "additional_messages": [{"role": "user", "content": "x", "content_type": "text"}]});
     assert_eq!(
         w.post("/v1/workflows/chat", not_a_chatflow)
             .await

@@ -137,6 +137,12 @@ string_id! {
     ExecuteId,
     /// A tool call id inside `requires_action`.
     ToolCallId,
+    /// A knowledge base (dataset) id.
+    DatasetId,
+    /// A document of a knowledge base (also an image of an image dataset).
+    DocumentId,
+    /// A voice id (text to speech).
+    VoiceId,
 }
 
 /// 22 bytes inline keep an id at 24 bytes in all (the size of a `String`): events are moved

@@ -19,6 +19,8 @@ impl Env {
     async fn start() -> Env {
         let config = EmulatorConfig {
             slow_workflow: Duration::from_millis(600),
+            // Shorter than the slow workflow: its synchronous run times out.
+            sync_workflow_timeout: Duration::from_millis(200),
             ..Default::default()
         };
         let emu = Emulator::start_with(config).await.expect("emulator");

@@ -1,10 +1,8 @@
 //! `coze demo` (and `coze chat --emulator`): a local Coze in-process and a chat with its echo
 //! bot. The README's first command: no account, no token, no network.
 
-use std::time::Duration;
-
 use clap::Args;
-use coze_emulator::EmulatorConfig;
+use coze_emulator::{EmulatorConfig, Pace};
 
 use super::chat::{self, ChatOptions};
 use super::emulator;
@@ -15,6 +13,9 @@ pub struct DemoArgs {
     /// Send one message, print the answer and exit
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
+    /// How fast the echo bot answers (realistic, fast, instant or FIRST_TOKEN_MS,DELTA_INTERVAL_MS)
+    #[arg(long, value_name = "PACE", default_value = "realistic")]
+    pub pace: Pace,
 }
 
 /// # Errors
@@ -24,17 +25,21 @@ pub async fn run(args: DemoArgs, settings: &Settings) -> anyhow::Result<()> {
         message: args.message,
         ..ChatOptions::default()
     };
-    run_chat(options, settings).await
+    run_chat(options, args.pace, settings).await
 }
 
 /// Starts the emulator and chats with its echo bot using `options` (its bot is replaced).
 ///
 /// # Errors
 /// Fails when the emulator cannot start or the chat fails.
-pub async fn run_chat(mut options: ChatOptions, settings: &Settings) -> anyhow::Result<()> {
-    // A short pause between deltas makes the streaming visible, as with a real model.
+pub async fn run_chat(
+    mut options: ChatOptions,
+    pace: Pace,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    // The realistic pace by default: it should feel like a real bot typing.
     let config = EmulatorConfig {
-        delta_delay: Duration::from_millis(40),
+        pace,
         ..EmulatorConfig::default()
     };
     let emu = emulator::start(config).await?;

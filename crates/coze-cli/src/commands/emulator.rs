@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use clap::Args;
-use coze_emulator::{Emulator, EmulatorConfig};
+use coze_emulator::{Emulator, EmulatorConfig, Pace};
 use serde_json::Value;
 
 use crate::error::CliError;
@@ -15,13 +15,23 @@ pub struct EmulatorArgs {
     /// Address to listen on; port 0 picks a free port (the one printed is the real one)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    /// How fast the bots answer: realistic (800 ms to the first token, then a delta every
+    /// 50 ms, like a fast real model), fast (20 ms / 2 ms, for tests), instant (benchmarks),
+    /// or FIRST_TOKEN_MS,DELTA_INTERVAL_MS
+    #[arg(long, value_name = "PACE", default_value = "realistic")]
+    pub pace: Pace,
 }
 
 /// # Errors
 /// Fails when the address cannot be bound or stdout is closed before the banner is out.
 pub async fn run(args: EmulatorArgs, settings: &Settings) -> anyhow::Result<()> {
+    // Thousands of concurrent streams need as many sockets: raise the soft open-file limit
+    // to the hard one (best effort; the default soft limit is often 1024).
+    #[cfg(unix)]
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let emulator = start(EmulatorConfig {
         listen: args.listen,
+        pace: args.pace,
         ..EmulatorConfig::default()
     })
     .await?;
@@ -214,12 +224,6 @@ impl std::fmt::Debug for Shutdown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Shutdown")
     }
-}
-
-/// Resolves on Ctrl-C or SIGTERM. The handlers are installed on the first poll; print a
-/// "ready" line only after that, or use [`Shutdown::install`] first.
-pub async fn shutdown_signal() {
-    Shutdown::install().wait().await;
 }
 
 #[cfg(test)]

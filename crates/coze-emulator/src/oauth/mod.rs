@@ -556,12 +556,11 @@ mod tests {
     fn issuing_drops_long_expired_oauth_state_but_keeps_the_pat() {
         let settings = Settings {
             token_ttl: Duration::from_secs(900),
-            chat_auto_complete_after: Duration::from_secs(1),
-            delta_delay: Duration::ZERO,
+            sync_workflow_timeout: Duration::from_secs(1),
             max_upload_bytes: 1024,
             slow_workflow: Duration::from_secs(1),
         };
-        let state = AppState::new("pat_keep", None, settings);
+        let state = AppState::new("pat_keep", None, settings, crate::Pace::Instant);
         let old = {
             let mut store = state.store();
             store

@@ -73,6 +73,9 @@ async fn read_limited(field: &mut Field<'_>, limit: u64) -> Result<Result<Bytes,
 }
 
 fn read_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE || crate::limits::is_too_large(&e) {
+        return crate::limits::too_large(crate::limits::MULTIPART_OVERHEAD);
+    }
     ApiError::bad_request(format!("could not read the multipart body: {e}"))
 }
 

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{JsonBody, Params, opt_id, page_start};
+use super::{JsonBody, Params, opt_id, page_start, str_id};
 use crate::auth::Authed;
 use crate::envelope::{self, ApiError};
 use crate::sse::{self, EventSender, Framing};
@@ -42,13 +42,13 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Deserialize)]
 struct RunBody {
-    #[serde(default, deserialize_with = "opt_id")]
+    #[serde(default, deserialize_with = "str_id")]
     workflow_id: Option<String>,
     #[serde(default)]
     parameters: Option<Value>,
-    #[serde(default, deserialize_with = "opt_id")]
+    #[serde(default, deserialize_with = "str_id")]
     bot_id: Option<String>,
-    #[serde(default, deserialize_with = "opt_id")]
+    #[serde(default, deserialize_with = "str_id")]
     app_id: Option<String>,
     #[serde(default)]
     is_async: Option<bool>,
@@ -85,7 +85,7 @@ pub(crate) fn parameters(value: Option<Value>) -> Result<Map<String, Value>, Api
     }
 }
 
-fn run_request(authed: &Authed, body: JsonBody) -> Result<RunRequest, ApiError> {
+fn run_request(state: &AppState, authed: &Authed, body: JsonBody) -> Result<RunRequest, ApiError> {
     let body: RunBody = body.parse()?;
     let def = workflow(body.workflow_id.as_deref())?;
     if def.kind == Kind::Chatflow {
@@ -96,6 +96,14 @@ fn run_request(authed: &Authed, body: JsonBody) -> Result<RunRequest, ApiError> 
     }
     if body.bot_id.is_some() && body.app_id.is_some() {
         return Err(ApiError::bad_request("pass bot_id or app_id, not both"));
+    }
+    if let Some(bot_id) = &body.bot_id {
+        // The workflow runs as a tool of that bot: it must exist and be published to the API.
+        let store = state.store();
+        let bot = super::bots::chat_bot(&store, authed, bot_id)?;
+        if !bot.published {
+            return Err(ApiError::new(4015, super::chat::NOT_PUBLISHED));
+        }
     }
     let connector_uid = body
         .ext
@@ -167,7 +175,8 @@ fn usage(output: Option<&Value>) -> Value {
 
 fn interrupt_data(event_id: &str, question: &str) -> Value {
     let data = json!({"content_type": "text", "content": question}).to_string();
-    json!({"event_id": event_id, "type": 2, "data": data})
+    // A question node asks for nothing else: no parameters to fill in.
+    json!({"event_id": event_id, "type": 2, "data": data, "required_parameters": {}})
 }
 
 async fn run(
@@ -175,8 +184,11 @@ async fn run(
     authed: Authed,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let req = run_request(&authed, body)?;
-    let script = workflows::run(req.def.kind, &req.params, slow(&state));
+    let req = run_request(&state, &authed, body)?;
+    let script = workflows::paced(
+        workflows::run(req.def.kind, &req.params, slow(&state)),
+        state.pace(),
+    );
     if req.is_async {
         let execute_id = record(&state, &req, RunMode::Async, &script);
         // A question node stops an async run too: its history then carries the event id to
@@ -192,17 +204,23 @@ async fn run(
         );
         return Ok(envelope::ok_top_level(fields));
     }
-    if req.def.kind == Kind::Slow {
+    // A synchronous run answers when the workflow is done, or gives up at the time limit.
+    let limit = state.settings().sync_workflow_timeout;
+    if script.duration() > limit {
+        record(&state, &req, RunMode::Sync, &script);
+        tokio::time::sleep(limit).await;
         return Err(ApiError::internal(format!(
-            "workflow {} did not finish within the synchronous time limit: run it with is_async \
-             and poll its run history, or stream it",
-            req.def.id
+            "workflow {} did not finish within the synchronous time limit of {} s: run it with \
+             is_async and poll its run history, or stream it",
+            req.def.id,
+            limit.as_secs_f64()
         )));
     }
+    let execute_id = record(&state, &req, RunMode::Sync, &script);
+    tokio::time::sleep(script.duration()).await;
     if let Some((code, message)) = script.error() {
         return Err(ApiError::new(code, message));
     }
-    let execute_id = record(&state, &req, RunMode::Sync, &script);
     let mut fields = Map::new();
     let data = script
         .output
@@ -228,8 +246,11 @@ async fn stream_run(
     authed: Authed,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let req = run_request(&authed, body)?;
-    let script = workflows::run(req.def.kind, &req.params, slow(&state));
+    let req = run_request(&state, &authed, body)?;
+    let script = workflows::paced(
+        workflows::run(req.def.kind, &req.params, slow(&state)),
+        state.pace(),
+    );
     let execute_id = record(&state, &req, RunMode::Stream, &script);
     Ok(stream(state, req.def.id, execute_id, script))
 }
@@ -285,7 +306,7 @@ async fn stream_resume(
         store.workflows.interrupts.remove(&event_id);
         pending.execute_id
     };
-    let script = workflows::resume(&answer);
+    let script = workflows::paced(workflows::resume(&answer), state.pace());
     if let Some(execution) = state.store().workflows.executions.get_mut(&execute_id) {
         execution.finishes = Instant::now() + script.duration();
         execution.script = script.clone();
@@ -334,6 +355,8 @@ async fn play(
                     "node_title": node,
                     "node_id": node_id(node),
                     "node_execute_uuid": format!("{execute_id}-{}", node.to_lowercase()),
+                    "ext": {},
+                    "usage": {"input_count": 0, "output_count": 0, "token_count": 0},
                 });
                 if node == "End" {
                     data["usage"] = usage(script.output.as_ref());
@@ -355,7 +378,7 @@ async fn play(
                 tx.send(frame("Message", message)).await;
                 let event_id = interrupt(&state, workflow_id, &execute_id);
                 let data = json!({
-                    "interrupt_data": {"event_id": event_id, "type": 2, "data": ""},
+                    "interrupt_data": {"event_id": event_id, "type": 2, "data": "", "required_parameters": {}},
                     "node_title": node,
                 });
                 tx.send(frame("Interrupt", data)).await
@@ -464,8 +487,9 @@ fn basic(state: &AppState, def: &WorkflowDef) -> Value {
         "description": def.description,
         "icon_url": "",
         "app_id": "",
-        "created_at": created,
-        "updated_at": created,
+        // Strings, as the docs and the OpenAPI document give them for this list.
+        "created_at": created.to_string(),
+        "updated_at": created.to_string(),
         "creator": {"id": state.ids().user_id, "name": "emulator"},
     })
 }

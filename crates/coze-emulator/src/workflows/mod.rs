@@ -261,6 +261,31 @@ pub fn run(kind: Kind, params: &Map<String, Value>, slow: Duration) -> Script {
     }
 }
 
+/// `script` at `pace`: each node waits one first-token delay before its first message (and a
+/// question or an error before it is raised), each further chunk of a node one delta
+/// interval. The slow workflow's own waits stay.
+pub fn paced(script: Script, pace: crate::pace::Pace) -> Script {
+    let (first, interval) = (pace.first_token(), pace.delta_interval());
+    let mut steps = Vec::with_capacity(script.steps.len() * 2);
+    let mut in_node = false;
+    for step in script.steps {
+        let wait = match &step {
+            Step::Message { finish, .. } => {
+                let wait = if in_node { interval } else { first };
+                in_node = !finish;
+                wait
+            }
+            Step::Interrupt { .. } | Step::Error { .. } => first,
+            Step::Ping | Step::Wait(_) => Duration::ZERO,
+        };
+        if !wait.is_zero() {
+            steps.push(Step::Wait(wait));
+        }
+        steps.push(step);
+    }
+    Script { steps, ..script }
+}
+
 /// The script after the question workflow's interrupt is answered with `answer`.
 pub fn resume(answer: &str) -> Script {
     let city = answer.trim();
@@ -364,6 +389,23 @@ mod tests {
     fn slow_script_spends_the_configured_time() {
         let script = run(Kind::Slow, &Map::new(), Duration::from_millis(900));
         assert_eq!(script.duration(), Duration::from_millis(900));
+    }
+
+    #[test]
+    fn pace_adds_a_first_token_per_node_and_an_interval_per_chunk() {
+        let pace = crate::pace::Pace::Custom {
+            first_token_ms: 100,
+            delta_interval_ms: 10,
+        };
+        // Greeting: node Greet (3 chunks), Count, End.
+        let script = paced(run(Kind::Greeting, &Map::new(), Duration::ZERO), pace);
+        assert_eq!(script.duration(), Duration::from_millis(3 * 100 + 2 * 10));
+        let instant = paced(
+            run(Kind::Greeting, &Map::new(), Duration::ZERO),
+            crate::Pace::Instant,
+        );
+        assert_eq!(instant.duration(), Duration::ZERO);
+        assert_eq!(instant.steps.len(), 5);
     }
 
     #[test]

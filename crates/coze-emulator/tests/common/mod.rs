@@ -65,6 +65,20 @@ impl Harness {
         parse_chat_sse(std::str::from_utf8(&bytes).unwrap())
     }
 
+    /// Polls a chat until it is no longer `created`/`in_progress` (bounded: 5 s); its `data`.
+    #[allow(dead_code)]
+    pub async fn wait_chat(&self, conversation_id: &str, chat_id: &str) -> Value {
+        let path = format!("/v3/chat/retrieve?conversation_id={conversation_id}&chat_id={chat_id}");
+        for _ in 0..500 {
+            let chat = self.ok_get(&path).await["data"].clone();
+            if chat["status"] != "in_progress" && chat["status"] != "created" {
+                return chat;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("chat {chat_id} still running after 5 s");
+    }
+
     /// The `data` of the last event with this name.
     pub fn last<'a>(events: &'a [(String, Value)], name: &str) -> &'a Value {
         &events
