@@ -109,28 +109,29 @@ impl<E: StreamEvent> Stream for EventStream<E> {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(item) => item,
         };
-        let out = match item {
-            Some(Ok(ev)) => {
-                this.finished |= ev.is_terminal();
-                this.ended |= ev.is_last();
-                Ok(ev)
-            }
-            Some(Err(Error::StreamEvent { code, msg, .. })) => Err(Error::StreamEvent {
-                code,
-                msg,
-                logid: this.inner.logid().map(str::to_owned),
-            }),
+        // Events are large (a Message is a few hundred bytes) and this is the hot path of a
+        // stream: look at an event in place and hand the item on without taking it apart.
+        if let Some(Ok(ev)) = &item {
+            this.finished |= ev.is_terminal();
+            this.ended |= ev.is_last();
+            return Poll::Ready(item);
+        }
+        let err = match item {
             // Nothing was lost when the connection closed after a terminal event.
             Some(Err(Error::StreamCut { .. })) | None if this.finished => {
                 this.ended = true;
                 return Poll::Ready(None);
             }
-            Some(Err(e)) => Err(e),
-            None => Err(Error::StreamCut { source: None }),
+            Some(Err(Error::StreamEvent { code, msg, .. })) => Error::StreamEvent {
+                code,
+                msg,
+                logid: this.inner.logid().map(str::to_owned),
+            },
+            Some(Err(e)) => e,
+            // (`Some(Ok(_))` was handed on above.)
+            None | Some(Ok(_)) => Error::StreamCut { source: None },
         };
-        if out.is_err() {
-            this.ended = true;
-        }
-        Poll::Ready(Some(out))
+        this.ended = true;
+        Poll::Ready(Some(Err(err)))
     }
 }

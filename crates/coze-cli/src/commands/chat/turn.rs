@@ -191,6 +191,9 @@ async fn cancel(target: &Target, chat: &Chat, out: &Output) {
     }
 }
 
+/// How long the stream may stay silent before the buffered answer is shown (pipes only).
+const PAUSE: Duration = Duration::from_millis(10);
+
 enum Step {
     Done(Summary),
     ToolCalls(Chat),
@@ -252,17 +255,30 @@ impl<'a> TurnView<'a> {
         let interrupt = ctrl_c();
         tokio::pin!(interrupt);
         loop {
-            // An event that is already there is taken without waiting; when none is, the
-            // stream paused: show what the answer writer holds, then wait.
+            // An event that is already there is taken without waiting. When none is, wait a
+            // moment: a stream delivering back to back has not paused. After PAUSE without an
+            // event, show what the answer writer holds, then wait for the next one.
             let item = match stream.next().now_or_never() {
                 Some(item) => item,
                 None => {
-                    self.answer.pause()?;
-                    tokio::select! {
-                        item = stream.next() => item,
+                    let quick = tokio::select! {
+                        item = stream.next() => Some(item),
+                        () = tokio::time::sleep(PAUSE) => None,
                         // `stop` removes the spinner (and with it the echoed `^C`).
                         () = &mut interrupt => {
                             return Ok(Step::Interrupted(self.chat.clone()));
+                        }
+                    };
+                    match quick {
+                        Some(item) => item,
+                        None => {
+                            self.answer.pause()?;
+                            tokio::select! {
+                                item = stream.next() => item,
+                                () = &mut interrupt => {
+                                    return Ok(Step::Interrupted(self.chat.clone()));
+                                }
+                            }
                         }
                     }
                 }
@@ -282,6 +298,11 @@ impl<'a> TurnView<'a> {
             };
             if self.out.json() {
                 self.answer.write_json_line(&event)?;
+            }
+            // Deltas are most of a stream: handled in place, without moving the message out.
+            if let ChatEvent::MessageDelta(message) = &event {
+                self.delta(message)?;
+                continue;
             }
             match event {
                 ChatEvent::ChatCreated(chat) | ChatEvent::ChatInProgress(chat) => self.seen(chat),
