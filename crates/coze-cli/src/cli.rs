@@ -3,7 +3,7 @@
 //! Each group defines its own argument types next to its code (`commands/<group>`), so adding
 //! a group is one variant here plus one match arm in `commands/mod.rs`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
 
@@ -25,8 +25,9 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Coze region: `cn` (api.coze.cn) or `com` (api.coze.com) [env: COZE_REGION]
-    #[arg(long, global = true, value_enum)]
+    /// Coze region: `cn` (api.coze.cn) or `com` (api.coze.com); also `coze.cn`/`china`,
+    /// `coze.com`/`global` [env: COZE_REGION]
+    #[arg(long, global = true, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<Region>,
 
     /// API base URL, e.g. a self-hosted Coze Studio or `coze emulator` (overrides --region)
@@ -52,13 +53,17 @@ pub struct GlobalArgs {
     pub profile: Option<String>,
 }
 
-/// The two public Coze deployments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Region {
-    /// coze.cn (China): https://api.coze.cn
-    Cn,
-    /// coze.com (global): https://api.coze.com
-    Com,
+/// The two public Coze deployments: the SDK's type, parsed by the SDK (one set of spellings
+/// for flags, `COZE_REGION` and profiles: `cn`, `coze.cn`, `china`, `api.coze.cn` or `com`,
+/// `coze.com`, `global`, `api.coze.com`, any case).
+pub use coze_sdk::Region;
+
+/// `--region`'s parser: the SDK's `FromStr`, with its one-line message.
+fn parse_region(value: &str) -> Result<Region, String> {
+    value.parse::<Region>().map_err(|e| match e {
+        coze_sdk::Error::Config(msg) => msg,
+        other => other.to_string(),
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,7 +87,7 @@ pub enum Command {
     Whoami,
     /// Read a glif's inputs and run it (glif.app AI apps)
     Glif(commands::glif::GlifArgs),
-    /// Serve the Glif plugin bridge that Coze imports as a plugin (OpenAPI)
+    /// Run the gateway: an OpenAI-compatible API for your bots, the Glif plugin bridge, the web chat
     Serve(commands::serve::ServeArgs),
     /// List your workspaces (their ids are what `--workspace` takes)
     #[command(subcommand)]
@@ -98,6 +103,21 @@ pub enum Command {
     Workflow(commands::workflow::WorkflowCommand),
     /// Chat with a chatflow (a workflow in chat mode)
     Chatflow(commands::chatflow::ChatflowArgs),
+    /// Knowledge bases and their documents (add files and pages, follow processing)
+    #[command(subcommand, visible_alias = "kb")]
+    Datasets(commands::datasets::DatasetsCommand),
+    /// Read and set the user variables of a bot or app
+    #[command(subcommand)]
+    Variables(commands::variables::VariablesCommand),
+    /// Text to speech, transcription, voices
+    #[command(subcommand)]
+    Audio(commands::audio::AudioCommand),
+    /// Check the setup: config, token and its region, reachability of Coze, clock, file modes
+    Doctor(commands::doctor::DoctorArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page (roff): `coze man | man -l -`
+    Man,
 }
 
 #[cfg(test)]

@@ -3,14 +3,16 @@
 //! The token is resolved in exactly one place, [`Settings::token_source`]; stored credentials
 //! and profiles plug in there (and in `Settings::resolve_in` for the base URL).
 
+pub mod source;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use coze_sdk::{Client, Secret, StaticToken, TokenSource};
 use url::Url;
 
+use self::source::config_error;
 use crate::cli::{GlobalArgs, Region};
-use crate::commands::auth::source::config_error;
 use crate::config::{ConfigError, ProfileContext, StoredCredentials};
 use crate::error::CliError;
 use crate::output::Output;
@@ -122,13 +124,13 @@ impl Settings {
         } else if let Some(url) = env(env::BASE) {
             (url, Origin::Env(env::BASE))
         } else if let Some(region) = env(env::REGION) {
-            let region = parse_region(&region)?;
+            let region = parse_region(&region, Origin::Env(env::REGION))?;
             (region_base(region).to_string(), Origin::Env(env::REGION))
         } else if let Some(url) = saved.base_url.clone() {
             (url, Origin::Profile)
         } else if let Some(region) = &saved.region {
             (
-                region_base(parse_region(region)?).to_string(),
+                region_base(parse_region(region, Origin::Profile)?).to_string(),
                 Origin::Profile,
             )
         } else {
@@ -202,12 +204,7 @@ impl Settings {
                 Ok(Arc::new(StaticToken::from(token.clone())))
             }
             Some(Credentials::Profile { name, stored }) => {
-                crate::commands::auth::source::token_source(
-                    name,
-                    &self.profile.store,
-                    stored,
-                    self.profile.profile(),
-                )
+                source::token_source(name, &self.profile.store, stored, self.profile.profile())
             }
             Some(Credentials::Unreadable(e)) => Err(config_error(e.clone())),
             None => {
@@ -239,44 +236,37 @@ impl Settings {
 
 /// The API base URL of a region.
 pub fn region_base(region: Region) -> &'static str {
-    match region {
-        Region::Cn => coze_sdk::Region::Cn.base_url(),
-        Region::Com => coze_sdk::Region::Com.base_url(),
-    }
+    region.base_url()
 }
 
-fn parse_region(value: &str) -> anyhow::Result<Region> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "cn" => Ok(Region::Cn),
-        "com" => Ok(Region::Com),
-        other => Err(
-            CliError::usage(format!("{} has an unknown region `{other}`", env::REGION))
-                .with_hint("use `cn` (api.coze.cn) or `com` (api.coze.com)")
-                .into(),
-        ),
-    }
+/// A region named in `COZE_REGION` or a profile, with the SDK's spellings.
+fn parse_region(value: &str, origin: Origin) -> anyhow::Result<Region> {
+    value.parse::<Region>().map_err(|_| {
+        CliError::usage(format!(
+            "{} has an unknown region `{}`",
+            origin.describe("--region"),
+            value.trim()
+        ))
+        .with_hint("use `cn` (api.coze.cn) or `com` (api.coze.com); `coze.cn`, `china`, `coze.com` and `global` work too")
+        .into()
+    })
 }
 
+/// A base URL checked by the SDK (absolute http(s), a host, no query or fragment, no user
+/// name or password).
 fn parse_base_url(value: &str, origin: Origin) -> anyhow::Result<String> {
-    let bad = |why: &str| {
+    coze_sdk::check_base_url(value).map_err(|e| {
+        let why = match e {
+            coze_sdk::Error::Config(msg) => msg,
+            other => other.to_string(),
+        };
         CliError::usage(format!(
             "{} is not a usable base URL: {why}",
             origin.describe("--base-url")
         ))
         .with_hint("give the API root, e.g. https://api.coze.cn or http://127.0.0.1:8080")
-    };
-    let trimmed = value.trim().trim_end_matches('/');
-    let url = Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad("only http and https are supported").into());
-    }
-    if url.host_str().is_none() {
-        return Err(bad("it has no host").into());
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("remove the query or fragment").into());
-    }
-    Ok(trimmed.to_string())
+        .into()
+    })
 }
 
 fn non_empty_token(value: &str, name: &str) -> anyhow::Result<Secret> {
@@ -373,6 +363,59 @@ mod tests {
         let s = resolve(&[], &[(env::REGION, "CN")]).expect("resolves");
         assert_eq!(s.base_url, "https://api.coze.cn");
         assert!(resolve(&[], &[(env::REGION, "eu")]).is_err());
+    }
+
+    #[test]
+    fn flag_env_and_sdk_accept_the_same_region_spellings() {
+        for (spelling, base) in [
+            ("global", "https://api.coze.com"),
+            ("coze.com", "https://api.coze.com"),
+            ("China", "https://api.coze.cn"),
+            ("api.coze.cn", "https://api.coze.cn"),
+        ] {
+            let from_env = resolve(&[], &[(env::REGION, spelling)]).expect("env resolves");
+            let from_flag = resolve(&["--region", spelling], &[]).expect("flag resolves");
+            assert_eq!(
+                (from_env.base_url.as_str(), from_flag.base_url.as_str()),
+                (base, base)
+            );
+            assert_eq!(
+                spelling
+                    .parse::<coze_sdk::Region>()
+                    .map(|r| r.base_url())
+                    .ok(),
+                Some(base)
+            );
+        }
+        let err = resolve(&[], &[(env::REGION, "eu")]).expect_err("unknown");
+        assert!(
+            err.to_string()
+                .contains("COZE_REGION has an unknown region `eu`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn base_url_with_credentials_is_refused_without_echoing_them() {
+        for (args, vars) in [
+            (
+                &["--base-url", "https://me:s3cret@proxy.example"][..],
+                &[][..],
+            ),
+            (&[][..], &[(env::BASE, "http://tok3n@127.0.0.1:9")][..]),
+        ] {
+            let err = resolve(args, vars).expect_err("must be refused");
+            assert_eq!(
+                crate::error::exit_code(&err),
+                std::process::ExitCode::from(2)
+            );
+            let text = format!("{err:#}");
+            assert!(text.contains("user name and password"), "{text}");
+            assert!(
+                !text.contains("s3cret") && !text.contains("tok3n"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -155,6 +155,7 @@ pub mod plugins;
 pub mod routes;
 pub mod sse;
 pub mod state;
+pub mod tone;
 pub mod workflows;
 
 use std::fmt;

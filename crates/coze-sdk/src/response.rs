@@ -163,6 +163,30 @@ pub(crate) fn classify_meta<T: DeserializeOwned>(
     }
 }
 
+/// The classifier for benchmarks outside the crate (`benches/list_decode.rs`): a 200 answer
+/// of `/bench` decoded with the whole-body envelope (`field` `None`) or a named field.
+///
+/// # Errors
+///
+/// As [`classify`].
+#[doc(hidden)]
+pub fn bench_classify<T: DeserializeOwned>(field: Option<&'static str>, bytes: &[u8]) -> Result<T> {
+    let envelope = match field {
+        Some("data") => Envelope::Data,
+        Some(name) => Envelope::Field(name),
+        None => Envelope::Whole,
+    };
+    let endpoint = Endpoint {
+        base_url: "http://127.0.0.1",
+        path: "/bench",
+    };
+    let meta = Meta {
+        status: 200,
+        ..Meta::default()
+    };
+    classify_meta(endpoint, envelope, &meta, bytes).map(|d| d.value)
+}
+
 type PathResult<T> = std::result::Result<T, (String, serde_json::Error)>;
 
 /// Decodes `T` from the bytes, recording the path of a failure.

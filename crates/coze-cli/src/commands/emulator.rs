@@ -226,12 +226,6 @@ impl std::fmt::Debug for Shutdown {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM. The handlers are installed on the first poll; print a
-/// "ready" line only after that, or use [`Shutdown::install`] first.
-pub async fn shutdown_signal() {
-    Shutdown::install().wait().await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -470,3 +470,47 @@ fn default_user_id_is_created_once_and_reused() {
     let r = run(fx.ask("echo", "hello").args(["--user", " "]));
     assert_eq!(r.code, Some(2), "{}", r.stderr);
 }
+
+#[test]
+fn piped_answer_is_flushed_when_the_stream_pauses() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let fx = Fixture::start();
+    // Slow deltas: stdout is a pipe (buffered), yet the first text must arrive while coze is
+    // still waiting for the rest of the answer.
+    fx.faults(FaultConfig {
+        event_delay_ms: 250,
+        ..FaultConfig::default()
+    });
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_coze"));
+    cmd.args(["--base-url", fx.emu.base_url(), "--token", fx.emu.pat()])
+        .args(["chat", "--bot", &fx.bot("echo"), "-m", "hello there"])
+        .env("COZE_CONFIG_DIR", fx.home.path())
+        .env("NO_COLOR", "1")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("coze starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 64];
+    let n = stdout.read(&mut first).expect("some answer text");
+    let first_at = std::time::Instant::now();
+    assert!(n > 0, "no text before the end of the stream");
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).expect("the rest");
+    let out = child.wait_with_output().expect("coze ends");
+    // Later deltas were still 250 ms apart: a buffer flushed only at the end would have
+    // delivered the first text together with the rest.
+    assert!(
+        first_at.elapsed() >= std::time::Duration::from_millis(400),
+        "the first text came only at the end ({:?} before exit)",
+        first_at.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&first[..n]).into_owned() + &String::from_utf8_lossy(&rest);
+    assert!(text.starts_with("You said"), "{text}");
+    assert!(text.ends_with('\n'), "the answer ends its line: {text:?}");
+}

@@ -5,17 +5,24 @@
 //! absent, as cozepy sends `conversation_id=`) and [`JsonBody`] (a JSON body read whatever the
 //! Content-Type, an empty body being `{}`).
 
+pub mod apps;
+pub mod audio;
 pub mod bots;
 pub mod chat;
 pub mod chatflow;
+pub mod commerce;
 pub mod conversations;
 pub mod emulator;
 pub mod files;
 pub mod glif;
+pub mod knowledge;
+pub mod members;
 pub mod messages;
 pub mod oauth;
 pub mod plugins;
 pub mod users;
+pub mod variables;
+pub mod versions;
 pub mod workflows;
 pub mod workspaces;
 
@@ -48,6 +55,13 @@ pub fn routes() -> Router<AppState> {
         .merge(chatflow::routes())
         .merge(glif::routes())
         .merge(plugins::routes())
+        .merge(knowledge::routes())
+        .merge(variables::routes())
+        .merge(audio::routes())
+        .merge(versions::routes())
+        .merge(members::routes())
+        .merge(apps::routes())
+        .merge(commerce::routes())
 }
 
 /// The query string as a map; a parameter given with an empty value counts as absent.

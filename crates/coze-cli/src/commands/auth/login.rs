@@ -16,9 +16,9 @@ use serde_json::json;
 use url::Url;
 
 use super::callback::{CallbackListener, DEFAULT_REDIRECT_URI};
-use super::source::{REFRESH_TOKEN_LIFETIME, config_error, lock_store, warn_pat_expiry};
 use crate::config::{Account, AuthMethod, ConfigFile, Profile, StoredCredentials, time};
 use crate::error::CliError;
+use crate::settings::source::{REFRESH_TOKEN_LIFETIME, config_error, lock_store, warn_pat_expiry};
 use crate::settings::{Origin, Settings};
 
 /// Log in and keep the token in the profile (refreshed automatically from then on).
@@ -473,23 +473,9 @@ fn read_secret(prompt: &str, otherwise: &str) -> anyhow::Result<Secret> {
     Ok(Secret::trimmed(value))
 }
 
-/// Opens `url` in the desktop's browser; false when no opener could be started.
+/// Opens `url` in the desktop's browser (webbrowser); false when none could be started.
 fn open_browser(url: &str) -> bool {
-    let mut cmd = if cfg!(target_os = "macos") {
-        std::process::Command::new("open")
-    } else if cfg!(windows) {
-        let mut c = std::process::Command::new("rundll32");
-        c.arg("url.dll,FileProtocolHandler");
-        c
-    } else {
-        std::process::Command::new("xdg-open")
-    };
-    cmd.arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .is_ok()
+    webbrowser::open(url).is_ok()
 }
 
 /// The account behind a token (`/v1/users/me`). `Ok(None)` when the server does not say;

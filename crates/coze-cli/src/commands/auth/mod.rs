@@ -26,15 +26,14 @@
 
 pub mod callback;
 pub mod login;
-pub mod source;
 
 use clap::Subcommand;
 use coze_sdk::auth::{RefreshingTokenSource, needs_login};
 use serde_json::json;
 
-use self::source::{config_error, login_command};
 use crate::config::{AuthMethod, StoredCredentials, time};
 use crate::error::CliError;
+use crate::settings::source::{self, config_error, login_command};
 use crate::settings::{Credentials, Settings};
 
 /// `coze auth` subcommands.

@@ -1,6 +1,6 @@
 //! The bridge's request handlers.
 
-use super::reply::{Failure, Logged, ToolReply};
+use super::reply::{Failure, ToolReply};
 use super::runs::{self, RunHandle, RunState};
 use super::{BridgeState, POLL_OPERATION, RUN_GLIF_TOOL, Tool};
 use crate::glif::{Inputs, RunRequest};
@@ -32,26 +32,6 @@ fn caller_path(request: &Request) -> String {
         .extensions()
         .get::<axum::extract::OriginalUri>()
         .map_or_else(|| request.uri().path().to_owned(), |u| u.path().to_owned())
-}
-
-/// Logs every tool and poll request once it is answered: path, glif id, status, duration
-/// and outcome (never a header, so no token).
-pub(crate) async fn log_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = caller_path(&request);
-    let response = next.run(request).await;
-    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let logged = response.extensions().get::<Logged>();
-    let glif_id = logged.and_then(|l| l.glif_id.as_deref()).unwrap_or("-");
-    let outcome = logged.map_or("-", |l| l.outcome);
-    let status = response.status().as_u16();
-    if response.status().is_success() {
-        tracing::info!(%method, %path, glif_id, status, duration_ms, outcome, "bridge request");
-    } else {
-        tracing::warn!(%method, %path, glif_id, status, duration_ms, outcome, "bridge request");
-    }
-    response
 }
 
 /// Refuses (401) any request without the exact service token, before anything runs.

@@ -14,7 +14,8 @@
 //! the sync timeout expires (`status: "running"` plus a message telling the model to call
 //! `poll_run`, so a slow glif is not lost); 400 for a bad body, 401 without the service
 //! token, 404 for an unknown tool or run, 502 when Glif fails, 504 when Glif exceeds the
-//! whole-run timeout.
+//! whole-run timeout. Every request is logged by the gateway's request log
+//! ([`crate::log`], service `glif`, subject = the glif id).
 
 mod config;
 mod handlers;
@@ -314,10 +315,10 @@ pub fn router(state: BridgeState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             handlers::require_service_token,
-        ))
-        .route_layer(axum::middleware::from_fn(handlers::log_request));
+        ));
     let open = Router::new()
         .route("/openapi.json", get(handlers::openapi_json))
         .route("/openapi.yaml", get(handlers::openapi_yaml));
-    Router::new().nest(PREFIX, protected.merge(open).with_state(state))
+    let routes = crate::log::with_request_log(protected.merge(open), "glif");
+    Router::new().nest(PREFIX, routes.with_state(state))
 }

@@ -63,21 +63,20 @@ impl ToolReply {
     }
 }
 
-/// What the request log reads from a response: the glif it ran and how it ended.
-#[derive(Debug, Clone)]
-pub(crate) struct Logged {
-    pub glif_id: Option<String>,
-    pub outcome: &'static str,
+/// Tells the request log ([`crate::log`]) the glif a response is about and how it ended.
+fn note(response: &mut Response, glif_id: Option<String>, outcome: &str) {
+    let ext = response.extensions_mut();
+    if let Some(id) = glif_id {
+        ext.insert(crate::log::Subject(id));
+    }
+    ext.insert(crate::log::Outcome(outcome.to_owned()));
 }
 
 impl IntoResponse for ToolReply {
     fn into_response(self) -> Response {
-        let logged = Logged {
-            glif_id: Some(self.glif_id.clone()),
-            outcome: self.status,
-        };
+        let (glif_id, outcome) = (self.glif_id.clone(), self.status);
         let mut response = (StatusCode::OK, Json(self)).into_response();
-        response.extensions_mut().insert(logged);
+        note(&mut response, Some(glif_id), outcome);
         response
     }
 }
@@ -134,12 +133,8 @@ impl Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let body = json!({"status": "failed", "error": self.code, "message": self.message});
-        let logged = Logged {
-            glif_id: self.glif_id,
-            outcome: self.code,
-        };
         let mut response = (self.status, Json(body)).into_response();
-        response.extensions_mut().insert(logged);
+        note(&mut response, self.glif_id, self.code);
         response
     }
 }
