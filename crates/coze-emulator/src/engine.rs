@@ -89,9 +89,9 @@ pub fn context_for(state: &AppState, chat: &ChatRecord) -> ChatContext {
         content_type: m.content_type.clone(),
     };
     let history = store
-        .messages
-        .values()
-        .filter(|m| m.conversation_id == chat.conversation_id && m.section_id == chat.section_id)
+        .conversation_messages(&chat.conversation_id)
+        .map(|(_, m)| m)
+        .filter(|m| m.section_id == chat.section_id)
         .filter(|m| is_conversation_visible(m) && m.chat_id != chat.id)
         .filter(|m| !chat.inserted_message_ids.contains(&m.id))
         .map(turn)

@@ -273,9 +273,8 @@ impl Emulator {
     /// # Errors
     /// When the listen address cannot be bound (in use, not a local address, no permission).
     pub async fn start_with(config: EmulatorConfig) -> anyhow::Result<Emulator> {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener =
+            listen(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
         let mut addr = listener
             .local_addr()
             .context("cannot read the bound address")?;
@@ -433,6 +432,20 @@ async fn unknown_endpoint(request: axum::extract::Request) -> Response {
     envelope::ApiError::new(4000, msg)
         .with_status(axum::http::StatusCode::NOT_FOUND)
         .into_response()
+}
+
+/// Binds `addr` with a deep accept queue (4096, the usual `somaxconn`; tokio's default is
+/// 1024): thousands of clients connecting at once must wait in it, not time out.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 fn random_pat() -> String {

@@ -7,7 +7,7 @@
 //! `Default`), and if it needs seed data, a call in [`AppState::new`] under "seeds of other
 //! modules".
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -326,6 +326,11 @@ pub struct Store {
     /// Messages of every conversation, keyed by numeric id (so iteration is creation order).
     pub messages: BTreeMap<u64, MessageRecord>,
     pub chats: HashMap<String, ChatRecord>,
+    /// Message keys per conversation (kept by `insert_message`; may hold ids of messages
+    /// since removed, which lookups skip), so a chat never scans every message.
+    pub messages_by_conversation: HashMap<String, BTreeSet<u64>>,
+    /// Chat ids per conversation (kept by `insert_chat`), for the busy check.
+    pub chats_by_conversation: HashMap<String, Vec<String>>,
     /// Uploaded files (`routes/files.rs`).
     pub files: HashMap<String, crate::routes::files::FileRecord>,
     /// Workflow runs, pending interrupts, chatflow questions (`crate::workflows`).
@@ -381,8 +386,49 @@ impl Store {
     /// Stores a message under its id; ids come from [`AppState::new_id`].
     pub fn insert_message(&mut self, message: MessageRecord) {
         if let Ok(key) = message.id.parse::<u64>() {
+            if !message.conversation_id.is_empty() {
+                self.messages_by_conversation
+                    .entry(message.conversation_id.clone())
+                    .or_default()
+                    .insert(key);
+            }
             self.messages.insert(key, message);
         }
+    }
+
+    /// The messages of a conversation, oldest first, with their keys.
+    pub fn conversation_messages<'a>(
+        &'a self,
+        conversation_id: &'a str,
+    ) -> impl Iterator<Item = (u64, &'a MessageRecord)> + 'a {
+        self.messages_by_conversation
+            .get(conversation_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|key| Some((*key, self.messages.get(key)?)))
+            .filter(move |(_, m)| m.conversation_id == conversation_id)
+    }
+
+    /// Stores a chat and indexes it under its conversation.
+    pub fn insert_chat(&mut self, chat: ChatRecord) {
+        self.chats_by_conversation
+            .entry(chat.conversation_id.clone())
+            .or_default()
+            .push(chat.id.clone());
+        self.chats.insert(chat.id.clone(), chat);
+    }
+
+    /// The chats of a conversation.
+    pub fn conversation_chats<'a>(
+        &'a self,
+        conversation_id: &'a str,
+    ) -> impl Iterator<Item = &'a ChatRecord> + 'a {
+        self.chats_by_conversation
+            .get(conversation_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.chats.get(id))
+            .filter(move |c| c.conversation_id == conversation_id)
     }
 }
 

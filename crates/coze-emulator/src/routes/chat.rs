@@ -165,9 +165,8 @@ async fn create(
     {
         let mut store = state.store();
         let busy = store
-            .chats
-            .values()
-            .any(|c| c.conversation_id == conversation.id && c.status.is_running());
+            .conversation_chats(&conversation.id)
+            .any(|c| c.status.is_running());
         if busy {
             return Err(ApiError::new(
                 4016,
@@ -195,7 +194,7 @@ async fn create(
                 });
             }
         }
-        store.chats.insert(chat_id.clone(), chat);
+        store.insert_chat(chat);
     }
     let mut ctx = context_for(&state, &chat_for(&state, &chat_id)?);
     if !auto_save_history {
@@ -223,9 +222,10 @@ fn section_history(state: &AppState, conversation: &ConversationRecord) -> (bool
     let store = state.store();
     let mut empty = true;
     let mut tokens = 0;
-    for m in store.messages.values().filter(|m| {
-        m.conversation_id == conversation.id && m.section_id == conversation.last_section_id
-    }) {
+    for (_, m) in store
+        .conversation_messages(&conversation.id)
+        .filter(|(_, m)| m.section_id == conversation.last_section_id)
+    {
         empty = false;
         if is_conversation_visible(m) {
             tokens += engine::estimate_tokens(&m.content);
@@ -301,10 +301,10 @@ async fn list_messages(
         params.get("conversation_id"),
         params.get("chat_id"),
     )?;
-    let messages: Vec<Value> = state
-        .store()
-        .messages
-        .values()
+    let store = state.store();
+    let messages: Vec<Value> = store
+        .conversation_messages(&chat.conversation_id)
+        .map(|(_, m)| m)
         // What the bot produced: not the user's query, nor other inserted messages.
         .filter(|m| m.chat_id == chat.id && m.kind != "question")
         .filter(|m| !chat.inserted_message_ids.contains(&m.id))

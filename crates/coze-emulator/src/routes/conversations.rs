@@ -281,6 +281,8 @@ async fn delete(
     find_mut(&mut store, &auth, &id)?;
     store.conversations.remove(&id);
     store.messages.retain(|_, m| m.conversation_id != id);
+    store.messages_by_conversation.remove(&id);
+    store.chats_by_conversation.remove(&id);
     store.chats.retain(|_, c| c.conversation_id != id);
     Ok(ok_empty())
 }

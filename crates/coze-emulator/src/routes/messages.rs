@@ -341,12 +341,10 @@ async fn list(
     // Oldest first; BTreeMap keys are the numeric ids.
     let all: Vec<(u64, MessageRecord)> = state
         .store()
-        .messages
-        .iter()
-        .filter(|(_, m)| m.conversation_id == conversation_id)
+        .conversation_messages(&conversation_id)
         .filter(|(_, m)| middle || is_conversation_visible(m))
         .filter(|(_, m)| body.chat_id.as_ref().is_none_or(|c| &m.chat_id == c))
-        .map(|(k, m)| (*k, m.clone()))
+        .map(|(k, m)| (k, m.clone()))
         .collect();
     let mut ordered = all;
     if descending {
