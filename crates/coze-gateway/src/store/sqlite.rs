@@ -1,16 +1,17 @@
 //! The embedded store: one SQLite file (rusqlite, SQLite compiled in).
 //!
-//! One connection behind a mutex, used from `spawn_blocking`. WAL journal, `synchronous =
-//! NORMAL` (a power cut may lose the last commits, never corrupt the file) and a 5 s busy
-//! timeout, so another process (`coze serve keys create`) can write at the same time. Atomic
-//! steps are single statements or `BEGIN IMMEDIATE` transactions. Expired rows are invisible
-//! to reads and purged now and then by writes.
+//! One connection owned by one worker thread. Operations are queued to it; it runs all the
+//! operations waiting at that moment in one `BEGIN IMMEDIATE` transaction and answers them
+//! after the commit, so a burst of requests costs one commit, and every read-then-write step
+//! is atomic (also against other processes: the write lock is taken first). WAL journal,
+//! `synchronous = NORMAL` (a power cut may lose the last commits, never corrupt the file) and
+//! a 5 s busy timeout, so another process (`coze serve keys create`) can write at the same
+//! time. Expired rows are invisible to reads and purged once a minute.
 
 use super::{Store, StoreError, StoreResult, Window, ms, now_ms, random_id};
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const SCHEMA: &str = "
@@ -21,10 +22,10 @@ CREATE TABLE IF NOT EXISTS maps (map TEXT NOT NULL, field TEXT NOT NULL, value T
 CREATE TABLE IF NOT EXISTS lists (list TEXT NOT NULL, seq INTEGER NOT NULL, value TEXT NOT NULL, expires_at INTEGER, PRIMARY KEY (list, seq));
 ";
 
-/// The embedded store. Cheap to clone.
+/// The embedded store. Cheap to clone (clones share the worker).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    jobs: std::sync::mpsc::Sender<Box<dyn Job>>,
     path: PathBuf,
 }
 
@@ -34,6 +35,95 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 
 fn expiry(ttl: Option<Duration>) -> Option<i64> {
     ttl.map(|t| now_ms().saturating_add(ms(t)))
+}
+
+/// A queued operation: runs inside the batch's transaction, answers after the commit.
+trait Job: Send {
+    fn run(self: Box<Self>, conn: &Connection, now: i64) -> Box<dyn Done>;
+    fn fail(self: Box<Self>, error: StoreError);
+}
+
+/// A ran operation waiting for its batch's commit.
+trait Done: Send {
+    fn finish(self: Box<Self>, commit: Result<(), &StoreError>);
+}
+
+struct Op<T, F> {
+    f: F,
+    tx: tokio::sync::oneshot::Sender<StoreResult<T>>,
+}
+
+struct Ran<T> {
+    result: StoreResult<T>,
+    tx: tokio::sync::oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> Job for Op<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection, now: i64) -> Box<dyn Done> {
+        let result = (self.f)(conn, now).map_err(err);
+        Box::new(Ran {
+            result,
+            tx: self.tx,
+        })
+    }
+
+    fn fail(self: Box<Self>, error: StoreError) {
+        let _ = self.tx.send(Err(error));
+    }
+}
+
+impl<T: Send + 'static> Done for Ran<T> {
+    fn finish(self: Box<Self>, commit: Result<(), &StoreError>) {
+        let result = match commit {
+            Ok(()) => self.result,
+            Err(e) => Err(e.clone()),
+        };
+        let _ = self.tx.send(result);
+    }
+}
+
+/// Most operations run in one transaction.
+const MAX_BATCH: usize = 512;
+/// How often expired rows are deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+fn worker(conn: Connection, jobs: std::sync::mpsc::Receiver<Box<dyn Job>>) {
+    let mut last_purge = std::time::Instant::now();
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let e = err(e);
+            for job in batch {
+                job.fail(e.clone());
+            }
+            continue;
+        }
+        let now = now_ms();
+        let ran: Vec<Box<dyn Done>> = batch.into_iter().map(|job| job.run(&conn, now)).collect();
+        if last_purge.elapsed() >= PURGE_EVERY {
+            last_purge = std::time::Instant::now();
+            if let Err(e) = purge(&conn) {
+                tracing::warn!(error = %e, "cannot purge expired rows");
+            }
+        }
+        match conn.execute_batch("COMMIT").map_err(err) {
+            Ok(()) => ran.into_iter().for_each(|d| d.finish(Ok(()))),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                ran.into_iter().for_each(|d| d.finish(Err(&e)));
+            }
+        }
+    }
 }
 
 impl SqliteStore {
@@ -66,16 +156,17 @@ impl SqliteStore {
             conn.pragma_update(None, "synchronous", "NORMAL")
                 .map_err(unusable)?;
             conn.execute_batch(SCHEMA).map_err(unusable)?;
+            purge(&conn).map_err(unusable)?;
             Ok(conn)
         })
         .await
         .map_err(err)??;
-        let store = Self {
-            conn: Arc::new(Mutex::new(conn)),
-            path,
-        };
-        store.run(|c| purge(c)).await?;
-        Ok(store)
+        let (jobs, rx) = std::sync::mpsc::channel::<Box<dyn Job>>();
+        std::thread::Builder::new()
+            .name("coze-gateway-sqlite".into())
+            .spawn(move || worker(conn, rx))
+            .map_err(|e| StoreError::new(format!("cannot start the store's thread: {e}")))?;
+        Ok(Self { jobs, path })
     }
 
     /// The file.
@@ -83,37 +174,30 @@ impl SqliteStore {
         &self.path
     }
 
-    async fn run<T: Send + 'static>(
+    async fn submit<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(err)?
-        .map_err(err)
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(Op { f, tx }))
+            .map_err(|_| StoreError::new("sqlite: the store's thread has stopped"))?;
+        rx.await
+            .map_err(|_| StoreError::new("sqlite: the store's thread has stopped"))?
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction (the write lock is taken first, so
-    /// read-then-write inside it is atomic across processes too).
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.submit(move |c, _| f(c)).await
+    }
+
     async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>, i64) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let now = now_ms();
-            let out = f(&tx, now)?;
-            if rand::random::<u8>() == 0 {
-                purge(&tx)?;
-            }
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+        self.submit(f).await
     }
 }
 
