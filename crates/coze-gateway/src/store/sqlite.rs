@@ -157,6 +157,7 @@ impl SqliteStore {
                 .map_err(unusable)?;
             conn.execute_batch(SCHEMA).map_err(unusable)?;
             purge(&conn).map_err(unusable)?;
+            conn.set_prepared_statement_cache_capacity(64);
             Ok(conn)
         })
         .await
@@ -201,6 +202,21 @@ impl SqliteStore {
     }
 }
 
+/// Runs a statement through the connection's statement cache (no SQL parsing per call).
+fn exec(c: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(params)
+}
+
+/// Reads one row through the statement cache.
+fn row<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(params, f)
+}
+
 /// Deletes every expired row.
 fn purge(conn: &Connection) -> rusqlite::Result<()> {
     let now = now_ms();
@@ -222,13 +238,14 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.run(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await
+        self.run(|c| row(c, "SELECT 1", [], |_| Ok(()))).await
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<String>> {
         let key = key.to_owned();
         self.run(move |c| {
-            c.query_row(
+            row(
+                c,
                 &format!("SELECT value FROM kv WHERE key = ?1 AND {LIVE}"),
                 params![key, now_ms()],
                 |r| r.get(0),
@@ -241,7 +258,7 @@ impl Store for SqliteStore {
     async fn set(&self, key: &str, value: &str, ttl: Option<Duration>) -> StoreResult<()> {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |tx, _| {
-            tx.execute(
+            exec(tx, 
                 "INSERT INTO kv (key, value, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
                 params![key, value, expiry(ttl)],
@@ -259,7 +276,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |tx, now| {
-            let changed = tx.execute(
+            let changed = exec(tx, 
                 "INSERT INTO kv (key, value, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
                  WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?4",
@@ -280,7 +297,7 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .optional()?;
-            tx.execute("DELETE FROM kv WHERE key = ?1", [&key])?;
+            exec(tx, "DELETE FROM kv WHERE key = ?1", [&key])?;
             Ok(value)
         })
         .await
@@ -289,11 +306,12 @@ impl Store for SqliteStore {
     async fn delete(&self, key: &str) -> StoreResult<bool> {
         let key = key.to_owned();
         self.write(move |tx, now| {
-            let live = tx.execute(
+            let live = exec(
+                tx,
                 &format!("DELETE FROM kv WHERE key = ?1 AND {LIVE}"),
                 params![key, now],
             )?;
-            tx.execute("DELETE FROM kv WHERE key = ?1", [&key])?;
+            exec(tx, "DELETE FROM kv WHERE key = ?1", [&key])?;
             Ok(live == 1)
         })
         .await
@@ -305,7 +323,8 @@ impl Store for SqliteStore {
         self.write(move |tx, now| {
             let index = now / w;
             let ends = (index + 1) * w;
-            let count: i64 = tx.query_row(
+            let count: i64 = row(
+                tx,
                 "INSERT INTO counters (key, count, expires_at) VALUES (?1, 1, ?2)
                  ON CONFLICT(key) DO UPDATE SET count = count + 1 RETURNING count",
                 params![format!("{key}:{index}"), ends],
@@ -327,19 +346,23 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<String>> {
         let key = key.to_owned();
         self.write(move |tx, now| {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM slots WHERE key = ?1 AND expires_at <= ?2",
                 params![key, now],
             )?;
-            let used: i64 =
-                tx.query_row("SELECT COUNT(*) FROM slots WHERE key = ?1", [&key], |r| {
-                    r.get(0)
-                })?;
+            let used: i64 = row(
+                tx,
+                "SELECT COUNT(*) FROM slots WHERE key = ?1",
+                [&key],
+                |r| r.get(0),
+            )?;
             if used >= i64::from(cap) {
                 return Ok(None);
             }
             let slot = random_id();
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO slots (key, slot, expires_at) VALUES (?1, ?2, ?3)",
                 params![key, slot, now.saturating_add(ms(ttl))],
             )?;
@@ -351,7 +374,8 @@ impl Store for SqliteStore {
     async fn renew_slot(&self, key: &str, slot: &str, ttl: Duration) -> StoreResult<bool> {
         let (key, slot) = (key.to_owned(), slot.to_owned());
         self.write(move |tx, now| {
-            let n = tx.execute(
+            let n = exec(
+                tx,
                 "UPDATE slots SET expires_at = ?3 WHERE key = ?1 AND slot = ?2 AND expires_at > ?4",
                 params![key, slot, now.saturating_add(ms(ttl)), now],
             )?;
@@ -363,7 +387,8 @@ impl Store for SqliteStore {
     async fn release_slot(&self, key: &str, slot: &str) -> StoreResult<()> {
         let (key, slot) = (key.to_owned(), slot.to_owned());
         self.write(move |tx, _| {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM slots WHERE key = ?1 AND slot = ?2",
                 params![key, slot],
             )?;
@@ -375,7 +400,8 @@ impl Store for SqliteStore {
     async fn slots_in_use(&self, key: &str) -> StoreResult<u32> {
         let key = key.to_owned();
         self.run(move |c| {
-            let n: i64 = c.query_row(
+            let n: i64 = row(
+                c,
                 "SELECT COUNT(*) FROM slots WHERE key = ?1 AND expires_at > ?2",
                 params![key, now_ms()],
                 |r| r.get(0),
@@ -395,17 +421,20 @@ impl Store for SqliteStore {
         let (map, field, value) = (map.to_owned(), field.to_owned(), value.to_owned());
         self.write(move |tx, now| {
             // An expired map is gone as a whole before the write.
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM maps WHERE map = ?1 AND expires_at IS NOT NULL AND expires_at <= ?2",
                 params![map, now],
             )?;
             let exp = expiry(ttl);
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO maps (map, field, value, expires_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(map, field) DO UPDATE SET value = excluded.value",
                 params![map, field, value, exp],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE maps SET expires_at = ?2 WHERE map = ?1",
                 params![map, exp],
             )?;
@@ -417,7 +446,8 @@ impl Store for SqliteStore {
     async fn map_get(&self, map: &str, field: &str) -> StoreResult<Option<String>> {
         let (map, field) = (map.to_owned(), field.to_owned());
         self.run(move |c| {
-            c.query_row(
+            row(
+                c,
                 "SELECT value FROM maps WHERE map = ?1 AND field = ?3
                  AND (expires_at IS NULL OR expires_at > ?2)",
                 params![map, now_ms(), field],
@@ -431,7 +461,8 @@ impl Store for SqliteStore {
     async fn map_delete(&self, map: &str, field: &str) -> StoreResult<bool> {
         let (map, field) = (map.to_owned(), field.to_owned());
         self.write(move |tx, now| {
-            let n = tx.execute(
+            let n = exec(
+                tx,
                 "DELETE FROM maps WHERE map = ?1 AND field = ?3
                  AND (expires_at IS NULL OR expires_at > ?2)",
                 params![map, now, field],
@@ -444,7 +475,7 @@ impl Store for SqliteStore {
     async fn map_entries(&self, map: &str) -> StoreResult<Vec<(String, String)>> {
         let map = map.to_owned();
         self.run(move |c| {
-            let mut stmt = c.prepare(&format!(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT field, value FROM maps WHERE map = ?1 AND {LIVE} ORDER BY field"
             ))?;
             let rows = stmt.query_map(params![map, now_ms()], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -463,22 +494,22 @@ impl Store for SqliteStore {
         let (list, value) = (list.to_owned(), value.to_owned());
         let keep = i64::try_from(max_len.max(1)).unwrap_or(i64::MAX);
         self.write(move |tx, now| {
-            tx.execute(
+            exec(tx, 
                 "DELETE FROM lists WHERE list = ?1 AND expires_at IS NOT NULL AND expires_at <= ?2",
                 params![list, now],
             )?;
             let exp = expiry(ttl);
-            tx.execute(
+            exec(tx, 
                 "INSERT INTO lists (list, seq, value, expires_at)
                  VALUES (?1, COALESCE((SELECT MAX(seq) FROM lists WHERE list = ?1), 0) + 1, ?2, ?3)",
                 params![list, value, exp],
             )?;
-            tx.execute(
+            exec(tx, 
                 "DELETE FROM lists WHERE list = ?1 AND seq <=
                  (SELECT MAX(seq) FROM lists WHERE list = ?1) - ?2",
                 params![list, keep],
             )?;
-            tx.execute(
+            exec(tx, 
                 "UPDATE lists SET expires_at = ?2 WHERE list = ?1",
                 params![list, exp],
             )?;
@@ -490,7 +521,7 @@ impl Store for SqliteStore {
     async fn list_items(&self, list: &str) -> StoreResult<Vec<String>> {
         let list = list.to_owned();
         self.run(move |c| {
-            let mut stmt = c.prepare(&format!(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT value FROM lists WHERE list = ?1 AND {LIVE} ORDER BY seq"
             ))?;
             let rows = stmt.query_map(params![list, now_ms()], |r| r.get(0))?;
@@ -502,7 +533,8 @@ impl Store for SqliteStore {
     async fn list_remove(&self, list: &str, value: &str) -> StoreResult<usize> {
         let (list, value) = (list.to_owned(), value.to_owned());
         self.write(move |tx, now| {
-            tx.execute(
+            exec(
+                tx,
                 &format!("DELETE FROM lists WHERE list = ?1 AND value = ?3 AND {LIVE}"),
                 params![list, now, value],
             )
