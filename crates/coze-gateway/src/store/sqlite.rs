@@ -258,7 +258,7 @@ impl Store for SqliteStore {
     async fn set(&self, key: &str, value: &str, ttl: Option<Duration>) -> StoreResult<()> {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |tx, _| {
-            exec(tx, 
+            exec(tx,
                 "INSERT INTO kv (key, value, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
                 params![key, value, expiry(ttl)],
@@ -276,7 +276,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |tx, now| {
-            let changed = exec(tx, 
+            let changed = exec(tx,
                 "INSERT INTO kv (key, value, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
                  WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?4",
@@ -494,22 +494,22 @@ impl Store for SqliteStore {
         let (list, value) = (list.to_owned(), value.to_owned());
         let keep = i64::try_from(max_len.max(1)).unwrap_or(i64::MAX);
         self.write(move |tx, now| {
-            exec(tx, 
+            exec(tx,
                 "DELETE FROM lists WHERE list = ?1 AND expires_at IS NOT NULL AND expires_at <= ?2",
                 params![list, now],
             )?;
             let exp = expiry(ttl);
-            exec(tx, 
+            exec(tx,
                 "INSERT INTO lists (list, seq, value, expires_at)
                  VALUES (?1, COALESCE((SELECT MAX(seq) FROM lists WHERE list = ?1), 0) + 1, ?2, ?3)",
                 params![list, value, exp],
             )?;
-            exec(tx, 
+            exec(tx,
                 "DELETE FROM lists WHERE list = ?1 AND seq <=
                  (SELECT MAX(seq) FROM lists WHERE list = ?1) - ?2",
                 params![list, keep],
             )?;
-            exec(tx, 
+            exec(tx,
                 "UPDATE lists SET expires_at = ?2 WHERE list = ?1",
                 params![list, exp],
             )?;
