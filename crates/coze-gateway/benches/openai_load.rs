@@ -34,6 +34,9 @@ const PACE: coze_emulator::Pace = coze_emulator::Pace::Custom {
     delta_interval_ms: 100,
 };
 const RUN_DEADLINE: Duration = Duration::from_secs(120);
+/// Stream starts are spread evenly over this time (shorter than the first-token delay, so
+/// every stream of a level is open at once at the peak).
+const RAMP: Duration = Duration::from_millis(1_500);
 /// Eight words: the echo answer streams in several deltas.
 const QUESTION: &str = "one two three four five six seven eight";
 
@@ -154,7 +157,9 @@ async fn run_streams(t: Arc<Target>, n: usize, gateway_pid: Option<u32>) -> (Run
     let tasks: Vec<_> = (0..n)
         .map(|i| {
             let (t, clients) = (t.clone(), clients.clone());
+            let delay = RAMP.mul_f64(i as f64 / n as f64);
             tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
                 let client = &clients[i / STREAMS_PER_CONNECTION];
                 tokio::time::timeout(RUN_DEADLINE, one_stream(client, &t, i))
                     .await
@@ -196,6 +201,16 @@ fn pct(v: &mut [Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// User + system CPU time of a process, from `/proc/<pid>/stat` (clock ticks of 10 ms).
+fn cpu_ms(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10)
 }
 
 fn rss_kib(pid: u32, field: &str) -> Option<u64> {
@@ -319,9 +334,10 @@ async fn bench(levels: Vec<usize>) {
         bot,
     });
     println!(
-        "openai_load: echo bot at pace {} ms first token, {} ms per delta; HTTP/2 client, {} streams per connection",
+        "openai_load: echo bot at pace {} ms first token, {} ms per delta; starts spread over {} ms; HTTP/2 client, {} streams per connection",
         PACE.first_token().as_millis(),
         PACE.delta_interval().as_millis(),
+        RAMP.as_millis(),
         STREAMS_PER_CONNECTION
     );
     // Warm up both paths (connections, allocator, JIT-free but caches).
@@ -332,7 +348,9 @@ async fn bench(levels: Vec<usize>) {
         let (mut d, _) = run_streams(direct.clone(), n, None).await;
         let d = summary("direct", &mut d);
         let before = rss_kib(child.pid(), "VmRSS:").unwrap_or(0);
+        let cpu_before = cpu_ms(child.pid()).unwrap_or(0);
         let (mut g, peak) = run_streams(via.clone(), n, Some(child.pid())).await;
+        let cpu = cpu_ms(child.pid()).unwrap_or(0).saturating_sub(cpu_before);
         let g = summary("gateway", &mut g);
         let peak = peak.unwrap_or(0);
         println!(
@@ -343,10 +361,12 @@ async fn bench(levels: Vec<usize>) {
             signed_ms(g.3, d.3)
         );
         println!(
-            "  gateway RSS {} KiB before, {} KiB peak: {:.1} KiB per open stream",
+            "  gateway RSS {} KiB before, {} KiB peak: {:.1} KiB per open stream; CPU {} ms in all, {:.3} ms per stream",
             before,
             peak,
-            peak.saturating_sub(before) as f64 / n as f64
+            peak.saturating_sub(before) as f64 / n as f64,
+            cpu,
+            cpu as f64 / n as f64
         );
     }
     // Non-streaming throughput, unpaced.
