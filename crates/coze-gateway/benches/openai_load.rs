@@ -79,6 +79,21 @@ fn memmem(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 async fn one_stream(client: &reqwest::Client, t: &Target, user: usize) -> Option<Sample> {
+    match try_stream(client, t, user).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let n = ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n < 3 {
+                eprintln!("  ({:?} stream failed: {e})", t.side);
+            }
+            None
+        }
+    }
+}
+
+static ERRORS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+async fn try_stream(client: &reqwest::Client, t: &Target, user: usize) -> Result<Sample, String> {
     let started = Instant::now();
     let req = match t.side {
         Side::Direct => client
@@ -93,15 +108,19 @@ async fn one_stream(client: &reqwest::Client, t: &Target, user: usize) -> Option
             .json(&json!({"model": "echo", "user": format!("load-{user}"), "stream": true,
                 "messages": [{"role": "user", "content": QUESTION}]})),
     };
-    let resp = req.send().await.ok()?;
+    let resp = req.send().await.map_err(|e| format!("send: {e:?}"))?;
     if !resp.status().is_success() {
-        return None;
+        let status = resp.status();
+        return Err(format!(
+            "{status}: {}",
+            resp.text().await.unwrap_or_default()
+        ));
     }
     let mut body = resp.bytes_stream();
     let mut buf: Vec<u8> = Vec::new();
     let (mut first, mut last, mut tokens) = (None, Duration::ZERO, 0u32);
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.ok()?;
+        let chunk = chunk.map_err(|e| format!("body: {e:?}"))?;
         buf.extend_from_slice(&chunk);
         while let Some(end) = find(&buf, b"\n\n") {
             if is_token_frame(t.side, &buf[..end]) {
@@ -113,8 +132,8 @@ async fn one_stream(client: &reqwest::Client, t: &Target, user: usize) -> Option
             buf.drain(..end + 2);
         }
     }
-    Some(Sample {
-        first: first?,
+    Ok(Sample {
+        first: first.ok_or_else(|| format!("no token: {}", String::from_utf8_lossy(&buf)))?,
         last,
         tokens,
     })
