@@ -32,6 +32,7 @@ RUST_LOG_FILE="$LOG_DIR/cargo-test.log"
 PYTEST_LOG_FILE="$LOG_DIR/pytest.log"
 JS_LOG_FILE="$LOG_DIR/node-test.log"
 EXAMPLES_LOG_FILE="$LOG_DIR/examples.log"
+COVERAGE_LOG_FILE="$LOG_DIR/coverage.log"
 OPENAI_LOG_FILE="$LOG_DIR/conformance-openai.log"
 declare -a FAILED=()
 
@@ -51,6 +52,11 @@ if [[ "${COZE_TEST_SKIP_RUST:-}" != 1 ]]; then
     FAILED+=("cargo test")
   fi
 fi
+
+step "API coverage (scripts/coverage.sh)"
+coverage_rc=0
+bash "$ROOT/scripts/coverage.sh" 2>&1 | tee "$COVERAGE_LOG_FILE" || coverage_rc=${PIPESTATUS[0]}
+((coverage_rc == 0)) || FAILED+=("coverage (exit $coverage_rc)")
 
 step "conformance: Python venv (.venv) with cozepy"
 setup_venv "$ROOT/.venv" "$ROOT/conformance/python/requirements.txt"
@@ -103,6 +109,7 @@ grep -E '^schema check' "$PYTEST_LOG_FILE" | tail -n 1 || echo "schema check: di
 echo "conformance-js: $(grep -E '^# (pass|fail|cancelled) [0-9]+$' "$JS_LOG_FILE" | sed 's/^# //' | paste -sd, - | sed 's/,/, /g')"
 
 grep -E '^examples: ' "$EXAMPLES_LOG_FILE" || echo "examples: did not run"
+echo "API coverage: $(grep -E '^([0-9]+ of [0-9]+ paths covered|SKIPPED)' "$COVERAGE_LOG_FILE" | head -n 1 || echo "did not run")"
 grep -E '^conformance-openai: ' "$OPENAI_LOG_FILE" || echo "conformance-openai: did not run"
 
 if ((${#FAILED[@]})); then
