@@ -34,6 +34,9 @@ const PACE: coze_emulator::Pace = coze_emulator::Pace::Custom {
     delta_interval_ms: 100,
 };
 const RUN_DEADLINE: Duration = Duration::from_secs(120);
+/// Stream starts are spread evenly over this time (shorter than the first-token delay, so
+/// every stream of a level is open at once at the peak).
+const RAMP: Duration = Duration::from_millis(1_500);
 /// Eight words: the echo answer streams in several deltas.
 const QUESTION: &str = "one two three four five six seven eight";
 
@@ -76,6 +79,21 @@ fn memmem(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 async fn one_stream(client: &reqwest::Client, t: &Target, user: usize) -> Option<Sample> {
+    match try_stream(client, t, user).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let n = ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n < 3 {
+                eprintln!("  ({:?} stream failed: {e})", t.side);
+            }
+            None
+        }
+    }
+}
+
+static ERRORS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+async fn try_stream(client: &reqwest::Client, t: &Target, user: usize) -> Result<Sample, String> {
     let started = Instant::now();
     let req = match t.side {
         Side::Direct => client
@@ -90,15 +108,19 @@ async fn one_stream(client: &reqwest::Client, t: &Target, user: usize) -> Option
             .json(&json!({"model": "echo", "user": format!("load-{user}"), "stream": true,
                 "messages": [{"role": "user", "content": QUESTION}]})),
     };
-    let resp = req.send().await.ok()?;
+    let resp = req.send().await.map_err(|e| format!("send: {e:?}"))?;
     if !resp.status().is_success() {
-        return None;
+        let status = resp.status();
+        return Err(format!(
+            "{status}: {}",
+            resp.text().await.unwrap_or_default()
+        ));
     }
     let mut body = resp.bytes_stream();
     let mut buf: Vec<u8> = Vec::new();
     let (mut first, mut last, mut tokens) = (None, Duration::ZERO, 0u32);
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.ok()?;
+        let chunk = chunk.map_err(|e| format!("body: {e:?}"))?;
         buf.extend_from_slice(&chunk);
         while let Some(end) = find(&buf, b"\n\n") {
             if is_token_frame(t.side, &buf[..end]) {
@@ -110,8 +132,8 @@ async fn one_stream(client: &reqwest::Client, t: &Target, user: usize) -> Option
             buf.drain(..end + 2);
         }
     }
-    Some(Sample {
-        first: first?,
+    Ok(Sample {
+        first: first.ok_or_else(|| format!("no token: {}", String::from_utf8_lossy(&buf)))?,
         last,
         tokens,
     })
@@ -154,7 +176,9 @@ async fn run_streams(t: Arc<Target>, n: usize, gateway_pid: Option<u32>) -> (Run
     let tasks: Vec<_> = (0..n)
         .map(|i| {
             let (t, clients) = (t.clone(), clients.clone());
+            let delay = RAMP.mul_f64(i as f64 / n as f64);
             tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
                 let client = &clients[i / STREAMS_PER_CONNECTION];
                 tokio::time::timeout(RUN_DEADLINE, one_stream(client, &t, i))
                     .await
@@ -196,6 +220,16 @@ fn pct(v: &mut [Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// User + system CPU time of a process, from `/proc/<pid>/stat` (clock ticks of 10 ms).
+fn cpu_ms(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10)
 }
 
 fn rss_kib(pid: u32, field: &str) -> Option<u64> {
@@ -319,9 +353,10 @@ async fn bench(levels: Vec<usize>) {
         bot,
     });
     println!(
-        "openai_load: echo bot at pace {} ms first token, {} ms per delta; HTTP/2 client, {} streams per connection",
+        "openai_load: echo bot at pace {} ms first token, {} ms per delta; starts spread over {} ms; HTTP/2 client, {} streams per connection",
         PACE.first_token().as_millis(),
         PACE.delta_interval().as_millis(),
+        RAMP.as_millis(),
         STREAMS_PER_CONNECTION
     );
     // Warm up both paths (connections, allocator, JIT-free but caches).
@@ -332,7 +367,9 @@ async fn bench(levels: Vec<usize>) {
         let (mut d, _) = run_streams(direct.clone(), n, None).await;
         let d = summary("direct", &mut d);
         let before = rss_kib(child.pid(), "VmRSS:").unwrap_or(0);
+        let cpu_before = cpu_ms(child.pid()).unwrap_or(0);
         let (mut g, peak) = run_streams(via.clone(), n, Some(child.pid())).await;
+        let cpu = cpu_ms(child.pid()).unwrap_or(0).saturating_sub(cpu_before);
         let g = summary("gateway", &mut g);
         let peak = peak.unwrap_or(0);
         println!(
@@ -343,10 +380,12 @@ async fn bench(levels: Vec<usize>) {
             signed_ms(g.3, d.3)
         );
         println!(
-            "  gateway RSS {} KiB before, {} KiB peak: {:.1} KiB per open stream",
+            "  gateway RSS {} KiB before, {} KiB peak: {:.1} KiB per open stream; CPU {} ms in all, {:.3} ms per stream",
             before,
             peak,
-            peak.saturating_sub(before) as f64 / n as f64
+            peak.saturating_sub(before) as f64 / n as f64,
+            cpu,
+            cpu as f64 / n as f64
         );
     }
     // Non-streaming throughput, unpaced.
