@@ -18,6 +18,9 @@
 //! - A tool call (`requires_action`) in the one-shot chat is answered with one line from stdin
 //!   per call (`echo '{"temp":21}' | coze chat --bot ID -m "weather?"`).
 //! - Ctrl-C in the one-shot chat also cancels the chat on Coze, then exits with 130.
+//! - A stream that breaks mid-answer keeps what arrived and cancels the chat on Coze (as Ctrl-C
+//!   does): Coze carries on with a chat whose client went away and answers 4016 to the next
+//!   question in that conversation until it ends.
 //! - `--json` prints one JSON value per line: chat events as `{"event","data"}`, list commands
 //!   one object per item, `delete` of a conversation `{"id","deleted":true}`.
 //! - Tables show times in UTC; long cells are shortened to 60 characters (`--json` has it all).

@@ -90,7 +90,11 @@ async fn serve_emulator_json_prints_one_line_serves_and_stops_on_sigterm() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys, ["api_key", "emulator", "models", "url"], "{line}");
+    assert_eq!(
+        keys,
+        ["api_key", "emulator", "models", "url", "web"],
+        "{line}"
+    );
     let url = line["url"].as_str().expect("url");
     let key = line["api_key"].as_str().expect("key");
     assert!(key.starts_with("sk-cz-"), "{key}");
@@ -120,6 +124,12 @@ async fn serve_emulator_json_prints_one_line_serves_and_stops_on_sigterm() {
         .await
         .expect("json");
     assert_eq!(health["status"], "ok");
+    // The chat page is at "web".
+    let web = line["web"].as_str().expect("web");
+    assert_eq!(web, format!("{url}/"));
+    let page = client.get(web).send().await.expect("page");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers().contains_key("content-security-policy"));
     // The emulator answers too (the models are its bots).
     let bots = client
         .get(format!(

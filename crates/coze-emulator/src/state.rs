@@ -208,6 +208,17 @@ impl AppState {
                     },
                 );
             }
+            // The echo bot greets like a configured Coze bot (opening message and suggested
+            // questions), so chat pages have onboarding to show.
+            if let Some(echo) = store.bots.get_mut(&ids.bots.echo) {
+                echo.extra.insert(
+                    "onboarding_info".into(),
+                    serde_json::json!({
+                        "prologue": "Hi! I am the **echo** bot: I repeat what you say, and recall what you said earlier in the conversation.",
+                        "suggested_questions": ["What can you do?", "Tell me a joke"],
+                    }),
+                );
+            }
             // Seeds of other modules go here.
             crate::oauth::seed(&state, &mut store);
             crate::workflows::seed(&mut store);
@@ -325,6 +336,18 @@ pub struct Store {
     pub oauth: crate::oauth::OAuthStore,
     /// Imported plugins and the fake Glif's settings (`crate::plugins`).
     pub plugins: crate::plugins::PluginStore,
+    /// Datasets and documents (`routes/knowledge.rs`).
+    pub knowledge: crate::routes::knowledge::KnowledgeStore,
+    /// Bot and app variables (`routes/variables.rs`).
+    pub variables: crate::routes::variables::VariableStore,
+    /// Cloned voices and rooms (`routes/audio.rs`).
+    pub audio: crate::routes::audio::AudioStore,
+    /// Workspace roles, enterprises, organisations (`routes/members.rs`).
+    pub people: crate::routes::members::PeopleStore,
+    /// Apps, API apps, connectors, copy tasks, collaborators (`routes/apps.rs`).
+    pub apps: crate::routes::apps::AppsStore,
+    /// Limits and bill tasks (`routes/commerce.rs`).
+    pub commerce: crate::routes::commerce::CommerceStore,
 }
 
 impl fmt::Debug for Store {

@@ -201,6 +201,23 @@ impl GatewayConfig {
             up.base_url()?;
             up.auth()?;
         }
+        if let Some(web) = &self.web {
+            web.settings().map_err(ConfigError)?;
+            let upstream_jwt = self
+                .upstream
+                .as_ref()
+                .and_then(|u| u.auth.as_deref())
+                .is_some_and(|a| a.trim() == "jwt");
+            if let Some(t) = &web.sdk_token
+                && !t.has_own_app()
+                && !upstream_jwt
+            {
+                return Err(ConfigError(
+                    "[web.sdk_token] mints tokens with a JWT service app: set [upstream] auth = \"jwt\", or give [web.sdk_token] its own app_id, key_id and private_key (or oauth_config)"
+                        .into(),
+                ));
+            }
+        }
         if let Some(openai) = &self.openai {
             openai
                 .validate()
@@ -408,6 +425,19 @@ mod tests {
         )
         .expect("parses");
         assert!(jwt.validate().expect_err("no key").0.contains("key_id"));
+        let up =
+            "[upstream]\nauth = \"pat\"\ntoken = \"pat_x\"\nbase_url = \"http://127.0.0.1:9\"\n";
+        let web = GatewayConfig::from_toml(&format!("{up}[web]\nbots = []\n")).expect("parses");
+        assert!(
+            web.validate()
+                .expect_err("no bots")
+                .0
+                .contains("[web] bots")
+        );
+        let sdk =
+            GatewayConfig::from_toml(&format!("{up}[web]\nbots = [\"1\"]\n[web.sdk_token]\n"))
+                .expect("parses");
+        assert!(sdk.validate().expect_err("pat upstream").0.contains("JWT"));
         let store = GatewayConfig::from_toml(
             "store = \"mysql://x\"\n[glif]\npublic_base_url = \"https://x.y\"\n",
         )

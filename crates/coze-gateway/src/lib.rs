@@ -43,6 +43,28 @@
 //!
 //! # Choices where the issue was silent
 //!
+//! The gateway:
+//!
+//! - Client keys look like `sk-cz-<16 hex id>-<64 hex secret>` (the `sk-` start suits
+//!   clients that check for OpenAI-looking keys). The id finds the record; the secret's
+//!   SHA-256 is compared in constant time. A plain fast hash is enough: the secret is 256
+//!   random bits, not a password. Keys live in the store (not in `gateway.toml`), so
+//!   `coze serve keys ...` changes them without a restart, for every instance.
+//! - Requests per minute are a fixed one-minute window (aligned to the store's clock): cheap
+//!   and atomic, at the price of allowing up to 2N in the 2 minutes around a window edge.
+//!   429 answers carry `Retry-After` = the seconds left in the window.
+//! - A stream slot lives 30 s and is renewed every 10 s while the stream runs, so the slots
+//!   of a crashed instance are free again within 30 s.
+//! - `GET /health` needs no key and tells only `ok` and the store kind.
+//! - On SIGTERM / Ctrl-C open requests get 10 s ([`SHUTDOWN_GRACE`]); `coze serve` gets an
+//!   upstream token before it listens, so refused credentials stop the start (an unreachable
+//!   Coze only warns).
+//! - The default store file is `gateway.sqlite3` in `data_dir` (default: the user's data
+//!   directory + `coze/gateway`); Redis keys start with `cozegw:` (`store_prefix`).
+//! - An old `bridge.toml` (the bridge's settings at the top level) is read as `[glif]`.
+//!
+//! The Glif bridge:
+//!
 //! - Strict mode (`?strict=1`) is on by default in [`glif::RunRequest`]. The bridge sends every
 //!   input by name: inputs the model leaves out get the glif's default; inputs a tool does not
 //!   expose are always sent with their default, so a tool may hide only inputs that have one.
@@ -142,6 +164,8 @@ pub async fn serve(
         shutdown.await;
         let _ = tx.send(());
     };
+    // Connect info gives services the peer address (the web chat's per-IP limits).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(signal)
         .into_future();

@@ -1,12 +1,14 @@
 //! One module per command group. Each exposes its clap arguments and
 //! `async fn run(args, &Settings) -> anyhow::Result<()>`.
 
+pub mod audio;
 pub mod auth;
 pub mod bots;
 pub mod chat;
 pub mod chatflow;
 pub mod completions;
 pub mod conversations;
+pub mod datasets;
 pub mod demo;
 pub mod doctor;
 pub mod emulator;
@@ -15,6 +17,7 @@ pub mod glif;
 pub mod messages;
 pub mod serve;
 mod stdin;
+pub mod variables;
 pub mod workflow;
 pub mod workspaces;
 
@@ -49,6 +52,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Files(cmd) => files::run(cmd, &settings).await,
         Command::Workflow(cmd) => workflow::run(cmd, &settings).await,
         Command::Chatflow(args) => chatflow::run(args, &settings).await,
+        Command::Datasets(cmd) => datasets::run(cmd, &settings).await,
+        Command::Variables(cmd) => variables::run(cmd, &settings).await,
+        Command::Audio(cmd) => audio::run(cmd, &settings).await,
         Command::Doctor(args) => doctor::run(args, &settings).await,
         Command::Completions(_) | Command::Man => Ok(()),
     };

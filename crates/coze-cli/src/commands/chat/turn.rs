@@ -101,7 +101,23 @@ pub async fn ask(
         if view.conversation_id.is_some() {
             conversation.clone_from(&view.conversation_id);
         }
-        match step? {
+        let step = match step {
+            Ok(step) => step,
+            Err(err) => {
+                // A broken stream leaves the chat running on Coze, and its conversation busy
+                // (4016) until it ends: cancel it, as Ctrl-C does, so the next question in
+                // this conversation is taken. What arrived was printed and is kept.
+                if let Some(chat) = view.chat.as_ref()
+                    && err.downcast_ref::<coze_sdk::Error>().is_some()
+                {
+                    let chat_api = target.client.chat();
+                    let cancel = chat_api.cancel(&chat.conversation_id, &chat.id);
+                    let _ = tokio::time::timeout(Duration::from_secs(5), cancel).await;
+                }
+                return Err(err);
+            }
+        };
+        match step {
             Step::Done(summary) => return Ok(Outcome::Completed(summary)),
             Step::Interrupted(chat) => return Ok(stop(target, &mut view, chat.as_ref()).await),
             Step::ToolCalls(chat) => {

@@ -19,7 +19,7 @@ use coze_gateway::glif::BridgeConfig;
 use coze_gateway::keys::NewKey;
 use coze_gateway::openai::{ModelTarget, OpenAiConfig};
 use coze_gateway::store::SqliteStore;
-use coze_gateway::web::WebConfig;
+use coze_gateway::web::{SdkTokenConfig, WebConfig};
 use coze_gateway::{GatewayConfig, GatewayState, Secret};
 use serde_json::{Value, json};
 
@@ -77,6 +77,7 @@ pub async fn run(listen: Option<SocketAddr>, settings: &Settings) -> anyhow::Res
             "url": url,
             "api_key": key.expose(),
             "models": models,
+            "web": format!("{url}/"),
             "emulator": info,
         }))?;
     } else {
@@ -86,6 +87,7 @@ pub async fn run(listen: Option<SocketAddr>, settings: &Settings) -> anyhow::Res
             s.accent("Coze gateway listening"),
             emulator.base_url()
         ))?;
+        out.line(&format!("  chat page        {url}/"))?;
         out.line(&format!("  OpenAI base URL  {url}/v1"))?;
         out.line(&format!("  API key          {}", key.expose()))?;
         out.line(&format!("  models           {}", models.join(", ")))?;
@@ -137,7 +139,41 @@ fn config_for(info: &Value, url: &str, data_dir: &std::path::Path) -> GatewayCon
             ..OpenAiConfig::default()
         }),
         glif: Some(glif),
-        web: Some(WebConfig::default()),
+        web: Some(web_config(info)),
         ..GatewayConfig::default()
+    }
+}
+
+/// `[web]` for the emulator: its chat bots (echo first), and Web SDK tokens from its JWT app.
+fn web_config(info: &Value) -> WebConfig {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut names: Vec<&String> = info["bots"]
+        .as_object()
+        .map(|bots| {
+            bots.keys()
+                .filter(|n| !matches!(n.as_str(), "unpublished" | "plugin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort_by_key(|n| {
+        (
+            n.as_str() != "echo",
+            n.as_str() != "reasoning",
+            n.to_string(),
+        )
+    });
+    let oauth = &info["oauth"];
+    WebConfig {
+        bots: names
+            .iter()
+            .map(|n| text(&info["bots"][n.as_str()]))
+            .collect(),
+        sdk_token: Some(SdkTokenConfig {
+            app_id: Some(text(&oauth["jwt_app_id"])),
+            key_id: Some(text(&oauth["jwt_key_id"])),
+            private_key: Some(text(&oauth["jwt_private_key_path"]).into()),
+            ..SdkTokenConfig::default()
+        }),
+        ..WebConfig::default()
     }
 }
