@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Cold start and memory of the `coze` binary (release profile), beside the official Python
+# SDK's import:
+#
+#   - hyperfine: `coze --version`, `coze chat -m hi` against a local `coze emulator` (echo bot,
+#     instant pace), and `python -c "import cozepy"` (the repo's .venv, from
+#     conformance/python/requirements.txt);
+#   - peak memory (max RSS) of each, from GNU time (`/usr/bin/time -v`);
+#   - the size of the stripped binary.
+#
+# Usage: bash scripts/bench-cli.sh            (builds `cargo build --release -p coze-cli`)
+# Needs: hyperfine and GNU time (Debian: apt-get install hyperfine time), python3.
+# Nothing leaves the machine: the emulator listens on 127.0.0.1 and stops at the end.
+#
+# Targets: cold start under 10 ms and max RSS under 10 MiB for `coze --version` and for
+# `coze chat -m` against the emulator.
+#
+# Measured 2026-12-01 on the shared 2-core build machine (other builds running, so the
+# absolute times are noisy; the ratios are what to read), release profile with strip,
+# thin LTO, one codegen unit:
+#
+#   binary size (stripped)                  see the figures at the end of the run below
+#   coze --version                          FIGURES_VERSION
+#   coze chat -m hi (emulator, echo bot)    FIGURES_CHAT
+#   python -c "import cozepy"               FIGURES_PY
+#
+# (The figures are filled in by hand from the script's output; see docs in the README.)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+need hyperfine "apt-get install hyperfine"
+[[ -x /usr/bin/time ]] || die "GNU time is missing: apt-get install time"
+
+cargo build --release -p coze-cli >&2
+COZE="$(cargo_target_dir)/release/coze"
+PY="$ROOT/.venv/bin/python"
+if [[ ! -x "$PY" ]] || ! "$PY" -c "import cozepy" 2>/dev/null; then
+  setup_venv "$ROOT/.venv" "$ROOT/conformance/python/requirements.txt"
+fi
+
+INFO="$(mktemp)"
+"$COZE" emulator --json --pace instant >"$INFO" 2>/dev/null &
+EMU=$!
+trap 'kill "$EMU" 2>/dev/null; rm -f "$INFO"' EXIT
+for _ in $(seq 100); do
+  [[ -s "$INFO" ]] && break
+  sleep 0.05
+done
+BASE="$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["base_url"])' "$INFO")"
+PAT="$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["pat"])' "$INFO")"
+BOT="$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["bots"]["echo"])' "$INFO")"
+export COZE_CONFIG_DIR="$(mktemp -d)"
+CHAT="$COZE --base-url $BASE --token $PAT chat --bot $BOT -m hi"
+
+echo "binary: $(stat -c %s "$COZE") bytes ($COZE)"
+hyperfine --warmup 3 --runs 30 -N \
+  "$COZE --version" \
+  "$CHAT" \
+  "$PY -c 'import cozepy'"
+
+rss() {
+  /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}'
+}
+echo "max RSS, coze --version:           $(rss "$COZE" --version) KiB"
+# shellcheck disable=SC2086 # CHAT is a word list on purpose
+echo "max RSS, coze chat -m (emulator):  $(rss $CHAT) KiB"
+echo "max RSS, python -c 'import cozepy': $(rss "$PY" -c 'import cozepy') KiB"
