@@ -63,7 +63,6 @@ def delta(ch):
             "section_id": SECTION,
             "created_at": 1731571217,
             "updated_at": 1731571217,
-            "reasoning_content": "",
         },
     )
 
@@ -150,6 +149,8 @@ def main():
     ap.add_argument("--python", required=True)
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--serve", type=float, default=0,
+                    help="only serve the stream for this many seconds (for a profiler)")
     args = ap.parse_args()
 
     body, delta_size, answer = build_body(args.events)
@@ -158,7 +159,10 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     print(f"stream: {args.events} delta events of {delta_size} bytes, "
-          f"{len(body) / 1e6:.1f} MB, served from {base}")
+          f"{len(body) / 1e6:.1f} MB, served from {base}", flush=True)
+    if args.serve:
+        time.sleep(args.serve)
+        return
 
     config = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"coze-bench-{os.getpid()}")
     os.makedirs(config, exist_ok=True)

@@ -39,7 +39,7 @@ setup_venv() {
   local stamp="$venv/.coze-requirements.sha256"
   local want
   want="$(sha256_of "$req")"
-  if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import cozepy, pytest' >/dev/null 2>&1 &&
+  if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import cozepy, openai, pytest' >/dev/null 2>&1 &&
     [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     echo "reusing $venv ($("$venv/bin/python" -c 'import cozepy; print("cozepy", cozepy.VERSION)'))" >&2
     return 0

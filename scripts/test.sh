@@ -34,6 +34,8 @@ PYTEST_LOG_FILE="$LOG_DIR/pytest.log"
 JS_LOG_FILE="$LOG_DIR/node-test.log"
 EXAMPLES_LOG_FILE="$LOG_DIR/examples.log"
 WEB_E2E_LOG_FILE="$LOG_DIR/web-e2e.log"
+COVERAGE_LOG_FILE="$LOG_DIR/coverage.log"
+OPENAI_LOG_FILE="$LOG_DIR/conformance-openai.log"
 declare -a FAILED=()
 
 step "Redis for the gateway's store tests (scripts/redis.sh)"
@@ -52,6 +54,11 @@ if [[ "${COZE_TEST_SKIP_RUST:-}" != 1 ]]; then
     FAILED+=("cargo test")
   fi
 fi
+
+step "API coverage (scripts/coverage.sh)"
+coverage_rc=0
+bash "$ROOT/scripts/coverage.sh" 2>&1 | tee "$COVERAGE_LOG_FILE" || coverage_rc=${PIPESTATUS[0]}
+((coverage_rc == 0)) || FAILED+=("coverage (exit $coverage_rc)")
 
 step "conformance: Python venv (.venv) with cozepy"
 setup_venv "$ROOT/.venv" "$ROOT/conformance/python/requirements.txt"
@@ -77,6 +84,11 @@ step "conformance: @coze/api (scripts/conformance-js.sh)"
 js_rc=0
 bash "$ROOT/scripts/conformance-js.sh" 2>&1 | tee "$JS_LOG_FILE" || js_rc=${PIPESTATUS[0]}
 ((js_rc == 0)) || FAILED+=("conformance-js (exit $js_rc)")
+
+step "gateway OpenAI API: openai SDKs (scripts/conformance-openai.sh)"
+openai_rc=0
+bash "$ROOT/scripts/conformance-openai.sh" 2>&1 | tee "$OPENAI_LOG_FILE" || openai_rc=${PIPESTATUS[0]}
+((openai_rc == 0)) || FAILED+=("conformance-openai (exit $openai_rc)")
 
 step "coze-sdk examples against the emulator (scripts/examples.sh)"
 cargo build --workspace --examples  # workspace-wide: same features as the build above, no rebuild
@@ -105,6 +117,8 @@ echo "conformance-js: $(grep -E '^# (pass|fail|cancelled) [0-9]+$' "$JS_LOG_FILE
 
 grep -E '^examples: ' "$EXAMPLES_LOG_FILE" || echo "examples: did not run"
 echo "web-e2e: $(grep -E '^# (pass|fail|cancelled) [0-9]+$' "$WEB_E2E_LOG_FILE" | sed 's/^# //' | paste -sd, - | sed 's/,/, /g')"
+echo "API coverage: $(grep -E '^([0-9]+ of [0-9]+ paths covered|SKIPPED)' "$COVERAGE_LOG_FILE" | head -n 1 || echo "did not run")"
+grep -E '^conformance-openai: ' "$OPENAI_LOG_FILE" || echo "conformance-openai: did not run"
 
 if ((${#FAILED[@]})); then
   printf 'FAILED: %s\n' "${FAILED[@]}" >&2

@@ -103,6 +103,21 @@ pub enum Command {
     Workflow(commands::workflow::WorkflowCommand),
     /// Chat with a chatflow (a workflow in chat mode)
     Chatflow(commands::chatflow::ChatflowArgs),
+    /// Knowledge bases and their documents (add files and pages, follow processing)
+    #[command(subcommand, visible_alias = "kb")]
+    Datasets(commands::datasets::DatasetsCommand),
+    /// Read and set the user variables of a bot or app
+    #[command(subcommand)]
+    Variables(commands::variables::VariablesCommand),
+    /// Text to speech, transcription, voices
+    #[command(subcommand)]
+    Audio(commands::audio::AudioCommand),
+    /// Check the setup: config, token and its region, reachability of Coze, clock, file modes
+    Doctor(commands::doctor::DoctorArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page (roff): `coze man | man -l -`
+    Man,
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ mod commands;
 mod config;
 mod error;
 mod output;
+mod render;
 mod settings;
 
 use std::io::{self, IsTerminal};

@@ -8,6 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
+use anstyle::AnsiColor;
 use serde::Serialize;
 
 /// ANSI styling for one stream; plain when the stream is not a terminal or `NO_COLOR` is set.
@@ -23,57 +24,70 @@ impl Style {
         Self { color: false }
     }
 
-    /// Colours when stderr is a terminal.
+    /// Colours when stderr is a terminal (see [`color_for`]).
     pub fn stderr() -> Self {
         Self {
-            color: wants_color(io::stderr().is_terminal()),
+            color: color_for(&io::stderr()),
         }
     }
 
-    /// Colours when stdout is a terminal.
+    /// Colours when stdout is a terminal (see [`color_for`]).
     pub fn stdout() -> Self {
         Self {
-            color: wants_color(io::stdout().is_terminal()),
+            color: color_for(&io::stdout()),
         }
     }
 
-    fn paint(self, sgr: &str, text: &str) -> String {
+    fn paint(self, style: anstyle::Style, text: &str) -> String {
         if self.color && !text.is_empty() {
-            format!("\x1b[{sgr}m{text}\x1b[0m")
+            format!("{}{text}{}", style.render(), style.render_reset())
         } else {
             text.to_string()
         }
     }
 
     pub fn error(self, text: &str) -> String {
-        self.paint("1;31", text)
+        self.paint(bold_fg(AnsiColor::Red), text)
     }
 
     pub fn hint(self, text: &str) -> String {
-        self.paint("1;36", text)
+        self.paint(bold_fg(AnsiColor::Cyan), text)
     }
 
     pub fn bold(self, text: &str) -> String {
-        self.paint("1", text)
+        self.paint(anstyle::Style::new().bold(), text)
     }
 
     pub fn dim(self, text: &str) -> String {
-        self.paint("2", text)
+        self.paint(anstyle::Style::new().dimmed(), text)
     }
 
     pub fn accent(self, text: &str) -> String {
-        self.paint("1;32", text)
+        self.paint(bold_fg(AnsiColor::Green), text)
     }
 
     pub fn warn(self, text: &str) -> String {
-        self.paint("1;33", text)
+        self.paint(bold_fg(AnsiColor::Yellow), text)
+    }
+
+    /// The spinner's frame colour.
+    fn spin(self, text: &str) -> String {
+        self.paint(
+            anstyle::Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+            text,
+        )
     }
 }
 
-fn wants_color(is_terminal: bool) -> bool {
-    is_terminal
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+fn bold_fg(color: AnsiColor) -> anstyle::Style {
+    anstyle::Style::new().bold().fg_color(Some(color.into()))
+}
+
+/// Whether to colour `stream`, by the usual conventions (anstream): `CLICOLOR_FORCE` set
+/// (not `0`) forces colour, `NO_COLOR` set (not empty) or `CLICOLOR=0` turns it off, otherwise
+/// colour when the stream is a terminal whose `TERM` is not `dumb`.
+pub fn color_for<S: anstream::stream::RawStream>(stream: &S) -> bool {
+    anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }
 
 /// The printer every command gets: knows `--json` and which streams are terminals.
@@ -287,7 +301,7 @@ fn spin(
         let _ = write!(
             w,
             "\r{} {}\x1b[K",
-            style.paint("36", &frame.to_string()),
+            style.spin(&frame.to_string()),
             style.dim(message)
         );
         let _ = w.flush();
@@ -300,35 +314,29 @@ fn spin(
     let _ = w.flush();
 }
 
+/// Columns aligned by display width (comfy-table with unicode-width: Chinese names are
+/// common on coze.cn and take two columns a character), two spaces apart, header in bold.
 fn render_table(headers: &[&str], rows: &[Vec<String>], style: Style) -> String {
-    let columns = headers.len();
-    let mut widths: Vec<usize> = headers.iter().map(|h| display_width(h)).collect();
+    use comfy_table::{Cell, Table, presets};
+    let mut table = Table::new();
+    table.load_style(presets::NOTHING);
+    table.set_header(headers.iter().map(|h| Cell::new(style.bold(h))));
     for row in rows {
-        for (i, cell) in row.iter().enumerate().take(columns) {
-            widths[i] = widths[i].max(display_width(&one_line(cell)));
-        }
+        let mut cells: Vec<Cell> = row.iter().map(|c| Cell::new(one_line(c))).collect();
+        cells.resize_with(headers.len(), || Cell::new(""));
+        table.add_row(cells);
+    }
+    let last = headers.len().saturating_sub(1);
+    for (i, column) in table.column_iter_mut().enumerate() {
+        let right = if i < last { 2 } else { 0 };
+        column.set_padding((0, right));
     }
     let mut text = String::new();
-    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    push_row(&mut text, &header, &widths, |s| style.bold(s));
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|c| one_line(c)).collect();
-        push_row(&mut text, &cells, &widths, |s| s.to_string());
+    for line in table.lines() {
+        text.push_str(line.trim_end());
+        text.push('\n');
     }
     text
-}
-
-fn push_row(text: &mut String, cells: &[String], widths: &[usize], paint: impl Fn(&str) -> String) {
-    let last = widths.len().saturating_sub(1);
-    for (i, width) in widths.iter().enumerate() {
-        let cell = cells.get(i).map(String::as_str).unwrap_or("");
-        text.push_str(&paint(cell));
-        if i < last {
-            let pad = width.saturating_sub(display_width(cell)) + 2;
-            text.extend(std::iter::repeat_n(' ', pad));
-        }
-    }
-    text.push('\n');
 }
 
 /// Table cells stay on one line: newlines and tabs become spaces, long text is shortened.
@@ -346,19 +354,6 @@ fn one_line(cell: &str) -> String {
     short
 }
 
-/// Terminal columns of `s`: East Asian wide characters (Chinese names are common on coze.cn)
-/// take two columns, so the table stays aligned.
-pub fn display_width(s: &str) -> usize {
-    s.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
-}
-
-fn is_wide(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6 | 0x1F300..=0x1F64F | 0x1F900..=0x1F9FF | 0x20000..=0x3FFFD)
-}
-
 /// `text` without control characters other than newline and tab: server text shown on a
 /// terminal must not carry escape sequences.
 pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
@@ -372,31 +367,9 @@ pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// A Unix timestamp as `YYYY-MM-DD HH:MM` (UTC); empty when unknown.
 pub fn format_time(ts: Option<i64>) -> String {
-    let Some(ts) = ts.filter(|t| *t > 0) else {
-        return String::new();
-    };
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    ts.filter(|t| *t > 0)
+        .and_then(crate::config::time::format_minutes)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -491,5 +464,6 @@ mod tests {
     fn plain_style_adds_no_escapes() {
         assert_eq!(Style::plain().error("error:"), "error:");
         assert_eq!(Style { color: true }.dim("x"), "\x1b[2mx\x1b[0m");
+        assert_eq!(Style { color: true }.error("e"), "\x1b[1m\x1b[31me\x1b[0m");
     }
 }

@@ -15,35 +15,11 @@ pub const LOGID_HEADER: &str = "x-tt-logid";
 
 /// A logid like Coze's: `YYYYMMDDHHMMSS` (UTC) + 20 upper-case hex chars, 34 chars in all.
 pub fn new_logid() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (y, mo, d) = civil_from_days((now / 86_400) as i64);
-    let secs = now % 86_400;
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%d%H%M%S");
     let mut rng = rand::thread_rng();
     let hi: u16 = rng.r#gen();
     let lo: u64 = rng.r#gen();
-    format!(
-        "{y:04}{mo:02}{d:02}{:02}{:02}{:02}{hi:04X}{lo:016X}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    format!("{stamp}{hi:04X}{lo:016X}")
 }
 
 /// A JSON response with the logid header set (and `detail.logid` filled if `body` has a
@@ -226,13 +202,6 @@ mod tests {
                 .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
         );
         assert!(id.starts_with("20"), "{id}");
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
     }
 
     #[test]

@@ -71,6 +71,40 @@
 //!   (`{"pace": "fast"}` or `{"first_token_ms": 300, "delta_interval_ms": 20}`).
 //! - `POST /_emulator/clock {"advance_seconds": n}`: move the emulator's clock (token expiry).
 //!
+//! # What it refuses
+//!
+//! The request rules of Coze's per-endpoint docs, with Coze's codes (4000 unless named):
+//!
+//! - Ids (`bot_id`, `user_id` of a chat, `bot_id` of a new conversation, `workflow_id`,
+//!   `bot_id`, `app_id` of a workflow run) are JSON strings; a number is refused.
+//! - Messages (chat `additional_messages`, conversation create, message create and modify):
+//!   `role` user or assistant; `type` question, answer, function_call, tool_output or
+//!   tool_response (`follow_up` and `verbose` only appear in responses); `content` a string;
+//!   `content_type` required with content, text or object_string (`card`, `audio` only appear
+//!   in responses); object_string content is an array of text/file/image/audio items with at
+//!   most one text item, a text item only beside a file or image (text alone is
+//!   `content_type: text`), each file item with a `file_id` or `file_url`, and a `file_id`
+//!   must be one the caller uploaded.
+//! - A chat in a conversation without messages must carry the user's question; at most 100
+//!   `additional_messages`; non-streaming chats must keep `auto_save_history`; a prompt
+//!   beyond the model's context window of [`routes::chat::CONTEXT_WINDOW`] tokens (one
+//!   token per four characters) gets 4010 before the chat starts.
+//! - Unpublished bots: 4015 for chats and for workflow runs on their behalf (`bot_id`);
+//!   unknown bots, conversations, chats, messages, workflows, files: 4200.
+//! - `meta_data`: at most 16 pairs, keys of 1-64 and string values of up to 512 characters.
+//! - Files: 4300 empty, 4301 more than one, 4302 beyond `max_upload_bytes`.
+//! - Body size, before the body is read: see [`limits`] (HTTP 413).
+//!
+//! Where the docs and the official SDKs disagree, what the SDKs send is accepted:
+//! `@coze/api` types object_string `content` as an item array (it stringifies it for chats
+//! only), so an array with `content_type: object_string` is accepted as that string; cozepy
+//! retrieves chats by POST where the docs say GET, and sends `conversation_id=` empty (taken
+//! as absent); cozepy lists bots with `page_index` where the docs say `page_num`.
+//!
+//! # Capacity
+//!
+//! `examples/capacity.rs` runs many concurrent paced streams against one emulator.
+//!
 //! # Choices where Coze is silent or unclear
 //!
 //! - HTTP status: 401 for 4100, 429 for 4013, 200 for every other business error (the SDKs
@@ -121,6 +155,7 @@ pub mod plugins;
 pub mod routes;
 pub mod sse;
 pub mod state;
+pub mod tone;
 pub mod workflows;
 
 use std::fmt;

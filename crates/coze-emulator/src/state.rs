@@ -336,6 +336,18 @@ pub struct Store {
     pub oauth: crate::oauth::OAuthStore,
     /// Imported plugins and the fake Glif's settings (`crate::plugins`).
     pub plugins: crate::plugins::PluginStore,
+    /// Datasets and documents (`routes/knowledge.rs`).
+    pub knowledge: crate::routes::knowledge::KnowledgeStore,
+    /// Bot and app variables (`routes/variables.rs`).
+    pub variables: crate::routes::variables::VariableStore,
+    /// Cloned voices and rooms (`routes/audio.rs`).
+    pub audio: crate::routes::audio::AudioStore,
+    /// Workspace roles, enterprises, organisations (`routes/members.rs`).
+    pub people: crate::routes::members::PeopleStore,
+    /// Apps, API apps, connectors, copy tasks, collaborators (`routes/apps.rs`).
+    pub apps: crate::routes::apps::AppsStore,
+    /// Limits and bill tasks (`routes/commerce.rs`).
+    pub commerce: crate::routes::commerce::CommerceStore,
 }
 
 impl fmt::Debug for Store {

@@ -214,7 +214,7 @@ async fn non_streaming_chat_is_in_progress_then_completes_on_retrieve() {
 async fn cancel_running_chat_and_4104_for_finished_one() {
     let h = Harness::start().await;
     let echo = h.emu.bots().echo.clone();
-    let body = json!({"bot_id": echo, "user_id": "u", "additional_messages": [{"role": "user", "content": "x"}]});
+    let body = json!({"bot_id": echo, "user_id": "u", "additional_messages": [{"role": "user", "content": "x", "content_type": "text"}]});
     let chat = h.ok_post("/v3/chat", body).await["data"].clone();
     let (cid, id) = (
         chat["conversation_id"].as_str().unwrap(),
@@ -396,7 +396,7 @@ async fn unsaved_chats_leave_no_messages_and_inserted_answers_are_not_chat_outpu
         .unwrap()
         .to_string();
     let body = json!({"bot_id": echo, "user_id": "u", "stream": true, "auto_save_history": false,
-        "additional_messages": [{"role": "user", "content": "secret"}]});
+        "additional_messages": [{"role": "user", "content": "secret", "content_type": "text"}]});
     let resp = h
         .post(&format!("/v3/chat?conversation_id={conv}"))
         .json(&body)
@@ -418,8 +418,8 @@ async fn unsaved_chats_leave_no_messages_and_inserted_answers_are_not_chat_outpu
 
     // A polled chat whose request carries an earlier assistant turn.
     let body = json!({"bot_id": echo, "user_id": "u", "additional_messages": [
-        {"role": "user", "content": "q1"}, {"role": "assistant", "type": "answer", "content": "a1"},
-        {"role": "user", "content": "q2"}]});
+        {"role": "user", "content": "q1", "content_type": "text"}, {"role": "assistant", "type": "answer", "content": "a1", "content_type": "text"},
+        {"role": "user", "content": "q2", "content_type": "text"}]});
     let chat = h
         .ok_post(&format!("/v3/chat?conversation_id={conv}"), body)
         .await["data"]
@@ -487,7 +487,7 @@ async fn unpublished_bot_answers_as_a_draft() {
     let h = Harness::start().await;
     let body = json!({"bot_id": h.emu.bots().unpublished, "user_id": "u", "stream": true,
         "publish_status": "unpublished_draft",
-        "additional_messages": [{"role": "user", "content": "draft"}]});
+        "additional_messages": [{"role": "user", "content": "draft", "content_type": "text"}]});
     let resp = h.post("/v3/chat").json(&body).send().await.unwrap();
     let events = parse_chat_sse(&resp.text().await.unwrap());
     assert_eq!(

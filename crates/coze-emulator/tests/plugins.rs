@@ -32,8 +32,12 @@ async fn tool_server() -> String {
                 "schema": {"type": "object", "properties": {"output": {"type": "string"}}}}}}},
         }}},
     });
+    let yaml = format!(
+        "openapi: \"3.0.1\"\ninfo:\n  title: Shout\n  description: shouts\n  version: \"1\"\nservers:\n  - url: {base}\npaths:\n  /shout:\n    post:\n      operationId: shout\n      summary: Shouts a text\n      requestBody:\n        content:\n          application/json:\n            schema:\n              type: object\n              required: [text]\n              properties:\n                text: {{type: string}}\n      responses:\n        \"200\":\n          description: ok\n          content:\n            application/json:\n              schema:\n                type: object\n                properties:\n                  output: {{type: string}}\n"
+    );
     let app = Router::new()
         .route("/openapi.json", get(move || async move { Json(doc) }))
+        .route("/openapi.yaml", get(move || async move { yaml }))
         .route(
             "/shout",
             post(|headers: HeaderMap, Json(body): Json<Value>| async move {
@@ -144,6 +148,39 @@ async fn the_plugin_bot_shows_function_call_and_tool_response_before_its_answer(
         .collect();
     assert_eq!(kinds.len(), 2, "{kinds:?}");
     assert!(kinds.contains(&"question") && kinds.contains(&"answer"));
+}
+
+#[tokio::test]
+async fn a_yaml_document_imports_like_the_json_one() {
+    let h = Harness::start().await;
+    let base = tool_server().await;
+    let from_json = h
+        .ok_post(
+            "/_emulator/plugins/import",
+            json!({"url": format!("{base}/openapi.json"), "service_token": TOKEN}),
+        )
+        .await;
+    let from_yaml = h
+        .ok_post(
+            "/_emulator/plugins/import",
+            json!({"url": format!("{base}/openapi.yaml"), "service_token": TOKEN}),
+        )
+        .await;
+    for field in ["name", "server_url"] {
+        assert_eq!(
+            from_yaml["data"][field], from_json["data"][field],
+            "{field}"
+        );
+    }
+    assert_eq!(
+        from_yaml["data"]["tools"][0]["name"], "shout",
+        "{from_yaml}"
+    );
+    let events = h
+        .stream_chat(&h.emu.bots().plugin.clone(), None, "quiet")
+        .await;
+    let answer = Harness::last(&events, "conversation.chat.completed");
+    assert_eq!(answer["status"], "completed", "{answer}");
 }
 
 #[tokio::test]

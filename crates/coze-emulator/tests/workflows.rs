@@ -136,7 +136,7 @@ async fn unknown_workflow_is_4200_everywhere() {
         "/v1/workflow/stream_run",
         "/v1/workflows/chat",
     ] {
-        let body: Value = w.post(path, json!({"workflow_id": "123", "additional_messages": [{"role": "user", "content": "x"}]})).await.json().await.unwrap();
+        let body: Value = w.post(path, json!({"workflow_id": "123", "additional_messages": [{"role": "user", "content": "x", "content_type": "text"}]})).await.json().await.unwrap();
         assert_eq!(body["code"], 4200, "{path}: {body}");
         assert!(body["msg"].as_str().unwrap().contains("workflow_id=123"));
     }
@@ -442,7 +442,7 @@ async fn chatflow_asks_then_answers_in_the_same_conversation() {
     assert_eq!(call["type"], "reply_message");
     let conversation = action["conversation_id"].as_str().unwrap().to_string();
 
-    let second = json!({"workflow_id": flow, "conversation_id": conversation, "additional_messages": [{"role": "user", "content": "Rome"}]});
+    let second = json!({"workflow_id": flow, "conversation_id": conversation, "additional_messages": [{"role": "user", "content": "Rome", "content_type": "text"}]});
     let events = parse_chat_sse(&w.stream("/v1/workflows/chat", second).await);
     let (_, answer) = events
         .iter()
@@ -455,7 +455,7 @@ async fn chatflow_asks_then_answers_in_the_same_conversation() {
     );
     assert!(names(&events).contains(&"conversation.chat.completed"));
 
-    let not_a_chatflow = json!({"workflow_id": w.id("greeting"), "additional_messages": [{"role": "user", "content": "x"}]});
+    let not_a_chatflow = json!({"workflow_id": w.id("greeting"), "additional_messages": [{"role": "user", "content": "x", "content_type": "text"}]});
     assert_eq!(
         w.post("/v1/workflows/chat", not_a_chatflow)
             .await

@@ -20,7 +20,7 @@ pub const API_CONNECTOR: &str = "1024";
 /// Bot endpoints. Get one with [`Client::bots`].
 #[derive(Debug, Clone, Copy)]
 pub struct BotsApi<'c> {
-    client: &'c Client,
+    pub(crate) client: &'c Client,
 }
 
 impl Client {

@@ -330,6 +330,35 @@ impl Client {
         .await
     }
 
+    /// Sends a request whose success body is not JSON (audio): returns the bytes. A JSON body
+    /// (Coze's error envelope) becomes the [`Error`] it describes.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send); [`Error::UnexpectedResponse`] for a JSON body without error.
+    pub(crate) async fn send_bytes(&self, req: ApiRequest) -> Result<bytes::Bytes> {
+        let endpoint = self.endpoint(&req);
+        self.execute(&req, false, |raw| match raw {
+            Raw::Body { meta, bytes } => {
+                let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+                if !json && meta.status < 400 {
+                    return Ok(bytes);
+                }
+                let ok = classify_meta::<IgnoredAny>(endpoint, Envelope::Whole, &meta, &bytes)?;
+                Err(Error::UnexpectedResponse {
+                    status: meta.status,
+                    base_url: self.inner.base_url.clone(),
+                    path: req.path.clone(),
+                    body_start: "expected audio, got a JSON body".into(),
+                    logid: ok.logid,
+                    retry_after: None,
+                })
+            }
+            Raw::Stream { .. } => Err(Error::Config("internal: unexpected stream outcome".into())),
+        })
+        .await
+    }
+
     fn endpoint<'a>(&'a self, req: &'a ApiRequest) -> Endpoint<'a> {
         Endpoint {
             base_url: &self.inner.base_url,

@@ -137,6 +137,12 @@ string_id! {
     ExecuteId,
     /// A tool call id inside `requires_action`.
     ToolCallId,
+    /// A knowledge base (dataset) id.
+    DatasetId,
+    /// A document of a knowledge base (also an image of an image dataset).
+    DocumentId,
+    /// A voice id (text to speech).
+    VoiceId,
 }
 
 const INLINE: usize = 30;

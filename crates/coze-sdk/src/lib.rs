@@ -71,15 +71,22 @@
 
 #![warn(missing_docs)]
 
+pub mod apps;
+pub mod audio;
 pub mod auth;
 pub mod bots;
 pub mod chat;
 pub mod chatflows;
 mod client;
+pub mod commerce;
 pub mod conversations;
+pub mod datasets;
 mod error;
+pub mod feedback;
 pub mod files;
 pub mod ids;
+mod listing;
+pub mod members;
 pub mod messages;
 pub mod pagination;
 pub mod region;
@@ -92,17 +99,24 @@ pub mod stream;
 mod token;
 pub mod types;
 pub mod users;
+pub mod variables;
+pub mod versions;
 pub mod workflows;
 pub mod workspaces;
 
+pub use apps::{ApiAppsApi, AppsApi, CollaborationApi, ConnectorsApi, FoldersApi, Resource};
+pub use audio::AudioApi;
 pub use bots::{API_CONNECTOR, BotsApi};
 pub use chat::{ChatApi, ChatStream, PollOptions};
 pub use chatflows::ChatflowsApi;
 pub use client::{Client, ClientBuilder};
+pub use commerce::{BillTask, CommerceApi};
 pub use conversations::ConversationsApi;
+pub use datasets::{DatasetsApi, DocumentsApi, ImagesApi};
 pub use error::{ApiError, Error, OAuthError, Result};
 pub use files::FilesApi;
 pub use ids::*;
+pub use members::{EnterprisesApi, OrganizationsApi};
 pub use messages::MessagesApi;
 pub use pagination::{Items, Page, Pages};
 pub use region::{CN_BASE_URL, COM_BASE_URL, ENV_API_BASE, ENV_API_TOKEN, Region, check_base_url};
@@ -135,5 +149,6 @@ pub use types::workflows::{
 };
 pub use types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceRole, WorkspaceType};
 pub use users::UsersApi;
+pub use variables::VariablesApi;
 pub use workflows::{WorkflowStream, WorkflowsApi};
 pub use workspaces::WorkspacesApi;

@@ -11,7 +11,7 @@ use crate::types::messages::{
 /// Conversation message endpoints. Get one with [`Client::messages`].
 #[derive(Debug, Clone, Copy)]
 pub struct MessagesApi<'c> {
-    client: &'c Client,
+    pub(crate) client: &'c Client,
 }
 
 impl Client {

@@ -178,22 +178,31 @@ impl Pending {
                 if self.has_data {
                     self.data.push('\n');
                 }
-                self.data.push_str(&String::from_utf8_lossy(value));
+                push_utf8(&mut self.data, value);
                 self.has_data = true;
             }
             b"event" => {
                 self.event.clear();
-                self.event.push_str(&String::from_utf8_lossy(value));
+                push_utf8(&mut self.event, value);
                 self.has_event = true;
             }
             b"id" if !value.contains(&0) => {
                 self.id.clear();
-                self.id.push_str(&String::from_utf8_lossy(value));
+                push_utf8(&mut self.id, value);
                 self.has_id = true;
             }
             _ => {}
         }
         Ok(false)
+    }
+}
+
+/// Appends `bytes` as text; invalid UTF-8 becomes U+FFFD, as the event-stream format says.
+/// Valid input (every Coze stream) takes the fast validation path, not the lossy iterator.
+fn push_utf8(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
     }
 }
 

@@ -24,7 +24,7 @@ use crate::types::workflows::{
 /// Workflow endpoints. Get one with [`Client::workflows`].
 #[derive(Debug, Clone, Copy)]
 pub struct WorkflowsApi<'c> {
-    client: &'c Client,
+    pub(crate) client: &'c Client,
 }
 
 impl Client {
@@ -49,13 +49,13 @@ fn list_request(req: &ListWorkflowsRequest, page: u32) -> ApiRequest {
 
 /// The POST that starts a run (sync, async or streaming): validated, `is_async` set.
 fn run_request(
-    path: &'static str,
+    api: ApiRequest,
     mut req: WorkflowRunRequest,
     is_async: Option<bool>,
 ) -> Result<ApiRequest> {
     req.validate()?;
     req.is_async = is_async;
-    ApiRequest::post(path).json(&req)
+    api.json(&req)
 }
 
 impl WorkflowsApi<'_> {
@@ -67,7 +67,8 @@ impl WorkflowsApi<'_> {
     /// API errors (4200 unknown or unpublished workflow, the workflow's own failure code) and
     /// transport errors.
     pub async fn run(&self, req: WorkflowRunRequest) -> Result<WorkflowRunResult> {
-        let api = run_request("/v1/workflow/run", req, None)?.envelope(Envelope::Whole);
+        let api =
+            run_request(ApiRequest::post("/v1/workflow/run"), req, None)?.envelope(Envelope::Whole);
         let wire: WireRunResult = self.client.send(api).await?;
         Ok(wire.into())
     }
@@ -79,7 +80,8 @@ impl WorkflowsApi<'_> {
     ///
     /// As [`run`](Self::run).
     pub async fn run_async(&self, req: WorkflowRunRequest) -> Result<AsyncRun> {
-        let api = run_request("/v1/workflow/run", req, Some(true))?.envelope(Envelope::Whole);
+        let api = run_request(ApiRequest::post("/v1/workflow/run"), req, Some(true))?
+            .envelope(Envelope::Whole);
         let run: AsyncRun = self.client.send(api).await?;
         if run.execute_id.is_empty() {
             return Err(shape_error(
@@ -149,7 +151,7 @@ impl WorkflowsApi<'_> {
     /// API errors answered in place of the stream (4200 unknown workflow, ...) and transport
     /// errors. A failure during the run arrives as [`WorkflowEvent::Error`].
     pub async fn stream(&self, req: WorkflowRunRequest) -> Result<WorkflowStream> {
-        let api = run_request("/v1/workflow/stream_run", req, None)?;
+        let api = run_request(ApiRequest::post("/v1/workflow/stream_run"), req, None)?;
         Ok(WorkflowStream::new(self.client.send_stream(api).await?))
     }
 

@@ -8,7 +8,7 @@ use crate::types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceList};
 /// Workspace endpoints. Get one with [`Client::workspaces`].
 #[derive(Debug, Clone, Copy)]
 pub struct WorkspacesApi<'c> {
-    client: &'c Client,
+    pub(crate) client: &'c Client,
 }
 
 impl Client {

@@ -25,6 +25,10 @@ pub struct EmulatorArgs {
 /// # Errors
 /// Fails when the address cannot be bound or stdout is closed before the banner is out.
 pub async fn run(args: EmulatorArgs, settings: &Settings) -> anyhow::Result<()> {
+    // Thousands of concurrent streams need as many sockets: raise the soft open-file limit
+    // to the hard one (best effort; the default soft limit is often 1024).
+    #[cfg(unix)]
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let emulator = start(EmulatorConfig {
         listen: args.listen,
         pace: args.pace,

@@ -1,18 +1,23 @@
 //! One module per command group. Each exposes its clap arguments and
 //! `async fn run(args, &Settings) -> anyhow::Result<()>`.
 
+pub mod audio;
 pub mod auth;
 pub mod bots;
 pub mod chat;
 pub mod chatflow;
+pub mod completions;
 pub mod conversations;
+pub mod datasets;
 pub mod demo;
+pub mod doctor;
 pub mod emulator;
 pub mod files;
 pub mod glif;
 pub mod messages;
 pub mod serve;
 mod stdin;
+pub mod variables;
 pub mod workflow;
 pub mod workspaces;
 
@@ -25,6 +30,12 @@ use crate::settings::Settings;
 /// # Errors
 /// Whatever the command reports; `main` prints it and picks the exit status.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Generated from the command line's definition alone: no settings needed.
+    match &cli.command {
+        Command::Completions(args) => return completions::completions(args),
+        Command::Man => return completions::man(),
+        _ => {}
+    }
     let settings = Settings::resolve(&cli.global)?;
     let result = match cli.command {
         Command::Chat(args) => chat::run(args, &settings).await,
@@ -41,6 +52,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Files(cmd) => files::run(cmd, &settings).await,
         Command::Workflow(cmd) => workflow::run(cmd, &settings).await,
         Command::Chatflow(args) => chatflow::run(args, &settings).await,
+        Command::Datasets(cmd) => datasets::run(cmd, &settings).await,
+        Command::Variables(cmd) => variables::run(cmd, &settings).await,
+        Command::Audio(cmd) => audio::run(cmd, &settings).await,
+        Command::Doctor(args) => doctor::run(args, &settings).await,
+        Command::Completions(_) | Command::Man => Ok(()),
     };
     // A stored token refused by another region's server: say which region it belongs to.
     result.map_err(|err| auth::explain_api_error(&settings, err))

@@ -336,13 +336,20 @@ impl CredentialStore {
     }
 
     /// The whole file for a rewrite. A corrupt file is moved aside to
-    /// `credentials.json.corrupt` rather than kept: logging in is how the user repairs it.
+    /// `credentials.json.corrupt` (`.corrupt.1`, `.corrupt.2`, … when that exists: an earlier
+    /// copy is never overwritten) rather than kept: logging in is how the user repairs it.
     fn read_for_update(&self) -> Result<RawFile, ConfigError> {
         let path = self.path();
         match self.read_raw("") {
             Ok(raw) => Ok(raw.unwrap_or_default()),
             Err(_) if path.exists() => {
-                let aside = self.dir.join(format!("{FILE_NAME}.corrupt"));
+                let aside = (0..)
+                    .map(|n| match n {
+                        0 => self.dir.join(format!("{FILE_NAME}.corrupt")),
+                        n => self.dir.join(format!("{FILE_NAME}.corrupt.{n}")),
+                    })
+                    .find(|p| !p.exists())
+                    .unwrap_or_else(|| self.dir.join(format!("{FILE_NAME}.corrupt")));
                 fs::rename(&path, &aside).map_err(|e| io_error(&path, &e))?;
                 crate::output::stderr_line(&format!(
                     "warning: moved the unreadable {} to {}",
@@ -627,6 +634,18 @@ mod tests {
             Some("czu_new".into())
         );
         assert!(dir.path().join("credentials.json.corrupt").exists());
+
+        // A second corrupt file goes beside the first copy, which stays as it was.
+        fs::write(store.path(), b"second garbage").map_err(|e| ConfigError::new(e.to_string()))?;
+        store
+            .lock(Duration::from_secs(1))?
+            .save("default", &sample("czu_newer"))?;
+        let first = fs::read(dir.path().join("credentials.json.corrupt"))
+            .map_err(|e| ConfigError::new(e.to_string()))?;
+        assert_eq!(first, b"{\"version\":1,\"profi");
+        let second = fs::read(dir.path().join("credentials.json.corrupt.1"))
+            .map_err(|e| ConfigError::new(e.to_string()))?;
+        assert_eq!(second, b"second garbage");
         Ok(())
     }
 }

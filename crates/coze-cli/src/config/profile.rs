@@ -156,7 +156,10 @@ impl ConfigFile {
         }
     }
 
-    /// Writes the file atomically into `dir` (created 0700 if missing).
+    /// Writes the file atomically into `dir` (created 0700 if missing). An existing file is
+    /// edited in place with toml_edit: the user's comments, blank lines and key order stay;
+    /// only changed values are replaced (keeping their trailing comments), removed keys go,
+    /// new ones are appended.
     ///
     /// # Errors
     ///
@@ -170,13 +173,95 @@ impl ConfigFile {
         fsutil::ensure_private_dir(dir).map_err(io_err)?;
         let text = toml::to_string_pretty(self)
             .map_err(|e| ConfigError::new(format!("cannot encode config.toml: {e}")))?;
+        let text = match fs::read_to_string(&path)
+            .ok()
+            .and_then(|old| old.parse::<toml_edit::DocumentMut>().ok())
+        {
+            Some(mut old) => match text.parse::<toml_edit::DocumentMut>() {
+                Ok(new) => {
+                    merge_table(old.as_table_mut(), new.as_table());
+                    old.to_string()
+                }
+                Err(_) => text,
+            },
+            None => text,
+        };
         fsutil::atomic_write(&path, text.as_bytes()).map_err(io_err)
     }
+}
+
+/// Makes `old` hold the values of `new` while keeping what `old` looks like.
+fn merge_table(old: &mut toml_edit::Table, new: &toml_edit::Table) {
+    use toml_edit::Item;
+    let gone: Vec<String> = old
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .filter(|k| !new.contains_key(k))
+        .collect();
+    for key in gone {
+        old.remove(&key);
+    }
+    for (key, item) in new {
+        match (old.get_mut(key), item) {
+            (Some(Item::Table(o)), Item::Table(n)) => merge_table(o, n),
+            (Some(Item::Value(o)), Item::Value(n)) => {
+                if bare(o) != bare(n) {
+                    let decor = o.decor().clone();
+                    *o = n.clone();
+                    *o.decor_mut() = decor;
+                }
+            }
+            _ => {
+                old.insert(key, item.clone());
+            }
+        }
+    }
+}
+
+/// A value's text without the spaces and comments around it.
+fn bare(value: &toml_edit::Value) -> String {
+    let mut value = value.clone();
+    value.decor_mut().clear();
+    value.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saving_keeps_comments_and_order() -> Result<(), ConfigError> {
+        let dir = tempfile::tempdir().map_err(|e| ConfigError::new(e.to_string()))?;
+        let original = "# my settings\ntheme = \"dark\" # keep me\n\n[profiles.default]\n# the cn account\nregion = \"cn\" # region note\nauth = \"device\"\n\n[profiles.old]\nregion = \"com\"\n";
+        fs::write(ConfigFile::path_in(dir.path()), original)
+            .map_err(|e| ConfigError::new(e.to_string()))?;
+        let mut cfg = ConfigFile::load(dir.path())?;
+        let default = cfg.profiles.entry("default".into()).or_default();
+        default.region = Some("com".into());
+        default.client_id = Some("1.app.coze".into());
+        cfg.profiles.remove("old");
+        cfg.profiles.entry("work".into()).or_default().region = Some("cn".into());
+        cfg.save(dir.path())?;
+        let text = fs::read_to_string(ConfigFile::path_in(dir.path()))
+            .map_err(|e| ConfigError::new(e.to_string()))?;
+        assert!(
+            text.starts_with("# my settings\ntheme = \"dark\" # keep me\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# the cn account\nregion = \"com\" # region note\n"),
+            "{text}"
+        );
+        assert!(text.contains("client_id = \"1.app.coze\""), "{text}");
+        assert!(!text.contains("[profiles.old]"), "{text}");
+        let work = text.find("[profiles.work]").expect("new profile");
+        assert!(
+            work > text.find("[profiles.default]").unwrap_or(usize::MAX),
+            "{text}"
+        );
+        assert_eq!(ConfigFile::load(dir.path())?, cfg);
+        Ok(())
+    }
 
     #[test]
     fn round_trip_keeps_unknown_keys() -> Result<(), ConfigError> {

@@ -1,75 +1,50 @@
-//! Unix timestamps for expiry bookkeeping: now, `YYYY-MM-DD` parsing and UTC display.
-//!
-//! Coze sends `expires_in` as an absolute Unix time, so seconds since the epoch are all we
-//! store; a date library would be more than this needs.
+//! Times for the whole CLI: now, `YYYY-MM-DD` parsing, UTC display, HTTP dates. The calendar
+//! is jiff's; Unix seconds are what we store (Coze sends `expires_in` as an absolute Unix time).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use jiff::Timestamp;
+use jiff::civil::Date;
 
-/// Seconds since the Unix epoch (0 if the clock is before 1970).
+/// Seconds since the Unix epoch.
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+    Timestamp::now().as_second()
 }
 
 /// Parses `YYYY-MM-DD` as the end of that day in UTC (a PAT "valid until" date).
 ///
 /// Returns `None` for anything else, including impossible dates such as 2026-02-30.
 pub fn parse_date_end_of_day(s: &str) -> Option<i64> {
-    let mut parts = s.trim().splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    let s = s.trim();
+    // Exactly `YYYY-MM-DD`: jiff also reads other shapes.
+    let shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    let date: Date = s.parse().ok().filter(|_| shape)?;
+    if date.year() < 1970 {
         return None;
     }
-    let days = days_from_civil(y, m, d);
-    // Reject dates that roll over into the next month.
-    (civil_from_days(days) == (y, m, d)).then_some(days * 86_400 + 86_399)
+    let end = jiff::tz::Offset::UTC
+        .to_timestamp(date.at(23, 59, 59, 0))
+        .ok()?;
+    Some(end.as_second())
+}
+
+/// `YYYY-MM-DD HH:MM` in UTC; `None` outside jiff's range.
+pub fn format_minutes(ts: i64) -> Option<String> {
+    let t = Timestamp::from_second(ts).ok()?;
+    Some(t.strftime("%Y-%m-%d %H:%M").to_string())
 }
 
 /// `2026-11-20 23:45 UTC`.
 pub fn format_utc(ts: i64) -> String {
-    let (y, m, d) = civil_from_days(ts.div_euclid(86_400));
-    let secs = ts.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60
-    )
+    match format_minutes(ts) {
+        Some(text) => format!("{text} UTC"),
+        None => format!("{ts} (Unix time)"),
+    }
+}
+
+/// An HTTP `Date` header (`Tue, 01 Dec 2026 15:10:30 GMT`) as Unix seconds.
+pub fn parse_http_date(value: &str) -> Option<i64> {
+    jiff::fmt::rfc2822::parse(value.trim())
+        .ok()
+        .map(|z| z.timestamp().as_second())
 }
 
 /// `in 14m`, `in 2d 3h`, `expired 5m ago`: how far `ts` is from `now`.
@@ -103,13 +78,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_round_trip() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        for days in [-1, 59, 60, 365, 10_956, 20_000, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
+    fn formats_and_parses_http_dates() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(
+            format_minutes(951_782_400).as_deref(),
+            Some("2000-02-29 00:00")
+        );
+        assert_eq!(
+            parse_http_date("Tue, 01 Dec 2026 15:10:30 GMT"),
+            Some(1_796_137_830)
+        );
+        assert_eq!(parse_http_date("yesterday"), None);
+        assert_eq!(format_utc(i64::MAX), format!("{} (Unix time)", i64::MAX));
     }
 
     #[test]

@@ -425,6 +425,21 @@ fn interactive_chat_keeps_the_conversation_after_a_broken_answer() {
         seen.push_str(&line);
     }
     fx.faults(FaultConfig::default());
+    // The cut chat carries on server-side at the emulator's pace, as on Coze, and keeps the
+    // conversation busy (4016) until its answer is done: wait for that first.
+    for _ in 0..500 {
+        let running = fx
+            .emu
+            .state()
+            .store()
+            .chats
+            .values()
+            .any(|c| c.status.is_running());
+        if !running {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     stdin
         .write_all(b"what did I say?\n")
         .expect("second question");

@@ -2,5 +2,6 @@
 //! against an in-process emulator (issue 4).
 
 mod bots;
+mod coverage;
 mod support;
 mod workflows;

@@ -380,3 +380,34 @@ fn in_a_terminal(fx: &Fixture, input: &str) -> Option<String> {
     assert_eq!(out.status.code(), Some(0), "{text}");
     Some(text)
 }
+
+#[test]
+fn a_stream_cut_after_the_end_node_still_prints_the_output() {
+    let fx = Fixture::start();
+    let greeting = fx.workflow("greeting");
+    let args = [
+        "workflow",
+        "run",
+        &greeting,
+        "--param",
+        "input=Ada",
+        "--stream",
+    ];
+    let mut json_args = vec!["--json"];
+    json_args.extend(args);
+    let events = fx.coze(&json_args).ok().json();
+    assert_eq!(events.last().expect("events")["event"], "Done");
+    // Cut the connection after every event but `Done`: the End node's output has arrived.
+    let before_done = u32::try_from(events.len() - 1).expect("few events");
+    fx.emu.faults().set(coze_emulator::faults::FaultConfig {
+        cut_after_events: Some(before_done),
+        ..Default::default()
+    });
+    let run = fx.coze(&args).fails(1, "");
+    assert_eq!(run.stdout, "Hello, Ada! (3 characters)\n", "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error:"),
+        "the cut is reported: {}",
+        run.stderr
+    );
+}

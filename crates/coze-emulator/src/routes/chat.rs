@@ -16,14 +16,14 @@ use serde_json::{Map, Value};
 use super::conversations::{
     API_CONNECTOR, check_meta_data, find as find_conversation, new_conversation,
 };
-use super::messages::{EnterMessage, message_json};
-use super::{JsonBody, Params, opt_id};
+use super::messages::{EnterMessage, is_conversation_visible, message_json};
+use super::{JsonBody, Params, opt_id, str_id};
 use crate::auth::Authed;
 use crate::bots::ToolOutput;
 use crate::engine::{self, chat_json, context_for, input_tokens};
 use crate::envelope::{ApiError, ok};
 use crate::sse::{self, Framing};
-use crate::state::{AppState, ChatRecord, ChatStatus, MessageRecord, Usage};
+use crate::state::{AppState, ChatRecord, ChatStatus, ConversationRecord, MessageRecord, Usage};
 
 /// Message of the 4015 refusal.
 pub const NOT_PUBLISHED: &str = "The bot_id has not been published to the channel Agent As API. Publish the bot as an API service and try again.";
@@ -44,9 +44,9 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ChatBody {
-    #[serde(deserialize_with = "opt_id")]
+    #[serde(deserialize_with = "str_id")]
     bot_id: Option<String>,
-    #[serde(deserialize_with = "opt_id")]
+    #[serde(deserialize_with = "str_id")]
     user_id: Option<String>,
     additional_messages: Option<Vec<EnterMessage>>,
     stream: Option<bool>,
@@ -115,10 +115,30 @@ async fn create(
         Some(id) => find_conversation(&state, &auth, id)?,
         None => new_conversation(&state, &bot_id, &auth, &connector),
     };
+    let has_question = messages.iter().any(|m| m.role.as_deref() == Some("user"));
     let chat_id = state.new_id();
+    let (history_empty, history_tokens) = section_history(&state, &conversation);
+    if !has_question && history_empty {
+        return Err(ApiError::bad_request(
+            "the conversation has no messages: additional_messages must carry the user's question",
+        ));
+    }
     let mut inserted: Vec<MessageRecord> = Vec::with_capacity(messages.len());
     for message in messages {
-        inserted.push(message.into_record(&state, &conversation, &chat_id, "")?);
+        inserted.push(message.into_record(&state, &conversation, &chat_id, "", auth.user_id())?);
+    }
+    let prompt: i64 = history_tokens
+        + inserted
+            .iter()
+            .map(|m| engine::estimate_tokens(&m.content))
+            .sum::<i64>();
+    if prompt > CONTEXT_WINDOW {
+        return Err(ApiError::new(
+            4010,
+            format!(
+                "the prompt is about {prompt} tokens, more than the model's context window of {CONTEXT_WINDOW}: shorten the messages or clear the conversation"
+            ),
+        ));
     }
     let now = state.now();
     let chat = ChatRecord {
@@ -192,6 +212,26 @@ async fn create(
         tokio::spawn(engine::run_background(state.clone(), ctx));
         Ok(ok(json))
     }
+}
+
+/// The context window of the emulator's model, in tokens (one token per four characters).
+pub const CONTEXT_WINDOW: i64 = 32_768;
+
+/// Whether the current section of `conversation` has no messages yet, and the tokens of the
+/// ones it has.
+fn section_history(state: &AppState, conversation: &ConversationRecord) -> (bool, i64) {
+    let store = state.store();
+    let mut empty = true;
+    let mut tokens = 0;
+    for m in store.messages.values().filter(|m| {
+        m.conversation_id == conversation.id && m.section_id == conversation.last_section_id
+    }) {
+        empty = false;
+        if is_conversation_visible(m) {
+            tokens += engine::estimate_tokens(&m.content);
+        }
+    }
+    (empty, tokens)
 }
 
 /// Drops the unsaved inserted messages once the bot's context has been read.

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::messages::EnterMessage;
-use super::{JsonBody, Params, opt_id, page_start};
+use super::{JsonBody, Params, opt_id, page_start, str_id};
 use crate::auth::Authed;
 use crate::envelope::{ApiError, ok, ok_empty};
 use crate::state::{AppState, ConversationRecord, MessageRecord};
@@ -136,7 +136,7 @@ pub fn check_meta_data(meta: &Map<String, Value>) -> Result<(), ApiError> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct CreateBody {
-    #[serde(deserialize_with = "opt_id")]
+    #[serde(deserialize_with = "str_id")]
     bot_id: Option<String>,
     name: Option<String>,
     messages: Option<Vec<EnterMessage>>,
@@ -172,7 +172,7 @@ async fn create(
     conversation.meta_data = meta_data;
     let mut records: Vec<MessageRecord> = Vec::with_capacity(messages.len());
     for message in messages {
-        records.push(message.into_record(&state, &conversation, "", "")?);
+        records.push(message.into_record(&state, &conversation, "", "", auth.user_id())?);
     }
     let mut store = state.store();
     for record in records {

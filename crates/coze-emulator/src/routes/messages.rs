@@ -67,6 +67,77 @@ pub fn is_conversation_visible(m: &MessageRecord) -> bool {
     m.kind == "question" || m.kind == "answer"
 }
 
+/// The rules of `object_string` content (Coze's docs): a JSON array of items of type text,
+/// file, image or audio; at most one text item, and a text item only next to a file or image;
+/// a file item names a `file_id` or a `file_url`, and a `file_id` must be one the caller
+/// uploaded.
+fn check_object_string(state: &AppState, caller: &str, content: &str) -> Result<(), ApiError> {
+    let bad = |msg: String| Err(ApiError::bad_request(msg));
+    let Ok(items) = serde_json::from_str::<Vec<Map<String, Value>>>(content) else {
+        return bad(
+            "object_string content must be a JSON array of {type, text|file_id|file_url} objects"
+                .into(),
+        );
+    };
+    if items.is_empty() {
+        return bad("object_string content must not be an empty array".into());
+    }
+    let text_of = |item: &Map<String, Value>, key: &str| {
+        item.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let mut texts = 0;
+    let mut files = 0;
+    for item in &items {
+        match item.get("type").and_then(Value::as_str) {
+            Some("text") => {
+                texts += 1;
+                if text_of(item, "text").is_none() {
+                    return bad("an object_string text item needs a non-empty text".into());
+                }
+            }
+            Some(kind @ ("file" | "image" | "audio")) => {
+                files += 1;
+                match (text_of(item, "file_id"), text_of(item, "file_url")) {
+                    (None, None) => {
+                        return bad(format!(
+                            "an object_string {kind} item needs file_id or file_url"
+                        ));
+                    }
+                    (Some(id), _) => {
+                        let mine = state
+                            .store()
+                            .files
+                            .get(&id)
+                            .is_some_and(|f| f.uploader_id == caller);
+                        if !mine {
+                            return bad(format!(
+                                "file_id {id} is not a file this account uploaded; upload it with /v1/files/upload first"
+                            ));
+                        }
+                    }
+                    (None, Some(_)) => {}
+                }
+            }
+            other => {
+                return bad(format!(
+                    "object_string item type must be text, file, image or audio, got {}",
+                    other.map_or_else(|| "nothing".to_string(), |t| format!("{t:?}"))
+                ));
+            }
+        }
+    }
+    if texts > 1 {
+        return bad("object_string content may hold at most one text item".into());
+    }
+    if texts == 1 && files == 0 {
+        return bad("text alone is sent with content_type text, not object_string".into());
+    }
+    Ok(())
+}
+
 /// A message as sent in requests (conversation create, chat `additional_messages`, message
 /// create). Every field may be `null`; `""` for `type` means the default for the role.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -92,6 +163,7 @@ impl EnterMessage {
         conversation: &ConversationRecord,
         chat_id: &str,
         bot_id: &str,
+        caller: &str,
     ) -> Result<MessageRecord, ApiError> {
         let role = self
             .role
@@ -107,6 +179,19 @@ impl EnterMessage {
             None if role == "user" => "question".to_string(),
             None => "answer".to_string(),
         };
+        match kind.as_str() {
+            "question" | "answer" | "function_call" | "tool_output" | "tool_response" => {}
+            "follow_up" | "verbose" => {
+                return Err(ApiError::bad_request(format!(
+                    "message type {kind} only appears in responses; send question or answer"
+                )));
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "message type must be question, answer, function_call, tool_output or tool_response, got {other:?}"
+                )));
+            }
+        }
         if kind == "question" && role != "user" {
             return Err(ApiError::bad_request(
                 "a message of type question must have role user",
@@ -114,23 +199,36 @@ impl EnterMessage {
         }
         let (content, structured) = match self.content {
             Some(Value::String(s)) => (s, false),
-            Some(v @ (Value::Array(_) | Value::Object(_))) => (v.to_string(), true),
+            // @coze/api types object_string content as an item array: accept it as sent.
+            Some(v @ Value::Array(_)) => (v.to_string(), true),
             Some(Value::Null) | None => (String::new(), false),
-            Some(other) => (other.to_string(), false),
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "message content must be a string (for object_string, the JSON array as a string), got {other}"
+                )));
+            }
         };
         let content_type = match self.content_type.filter(|t| !t.is_empty()) {
             Some(t) => t,
-            None if structured => "object_string".to_string(),
-            None => "text".to_string(),
+            None if content.is_empty() => "text".to_string(),
+            None => {
+                return Err(ApiError::bad_request(
+                    "content_type is required when content is given: text or object_string",
+                ));
+            }
         };
         match content_type.as_str() {
-            "text" => {}
-            "object_string" => {
-                if serde_json::from_str::<Vec<Value>>(&content).is_err() {
-                    return Err(ApiError::bad_request(
-                        "object_string content must be a JSON array of {type, text|file_id|file_url} items",
-                    ));
-                }
+            "text" if !structured => {}
+            "text" => {
+                return Err(ApiError::bad_request(
+                    "an item array as content needs content_type object_string",
+                ));
+            }
+            "object_string" => check_object_string(state, caller, &content)?,
+            "card" | "audio" => {
+                return Err(ApiError::bad_request(format!(
+                    "content_type {content_type} only appears in responses; send text or object_string"
+                )));
             }
             other => {
                 return Err(ApiError::bad_request(format!(
@@ -170,7 +268,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let conversation = find_conversation(&state, &auth, params.require("conversation_id")?)?;
     let message: EnterMessage = body.parse()?;
-    let record = message.into_record(&state, &conversation, "", "")?;
+    let record = message.into_record(&state, &conversation, "", "", auth.user_id())?;
     let json = message_json(&record);
     state.store().insert_message(record);
     Ok(ok(json))
@@ -343,7 +441,7 @@ async fn modify(
         meta_data: Some(body.meta_data.unwrap_or(found.meta_data.clone())),
     };
     let conversation = find_conversation(&state, &auth, &found.conversation_id)?;
-    let checked = candidate.into_record(&state, &conversation, "", "")?;
+    let checked = candidate.into_record(&state, &conversation, "", "", auth.user_id())?;
     let now = state.now();
     let mut store = state.store();
     let message = store

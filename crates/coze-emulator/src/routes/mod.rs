@@ -5,17 +5,24 @@
 //! absent, as cozepy sends `conversation_id=`) and [`JsonBody`] (a JSON body read whatever the
 //! Content-Type, an empty body being `{}`).
 
+pub mod apps;
+pub mod audio;
 pub mod bots;
 pub mod chat;
 pub mod chatflow;
+pub mod commerce;
 pub mod conversations;
 pub mod emulator;
 pub mod files;
 pub mod glif;
+pub mod knowledge;
+pub mod members;
 pub mod messages;
 pub mod oauth;
 pub mod plugins;
 pub mod users;
+pub mod variables;
+pub mod versions;
 pub mod workflows;
 pub mod workspaces;
 
@@ -48,6 +55,13 @@ pub fn routes() -> Router<AppState> {
         .merge(chatflow::routes())
         .merge(glif::routes())
         .merge(plugins::routes())
+        .merge(knowledge::routes())
+        .merge(variables::routes())
+        .merge(audio::routes())
+        .merge(versions::routes())
+        .merge(members::routes())
+        .merge(apps::routes())
+        .merge(commerce::routes())
 }
 
 /// The query string as a map; a parameter given with an empty value counts as absent.
@@ -147,6 +161,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "The field http body provided is not a valid json. Please check your input.",
             )
         })
+    }
+}
+
+/// Deserializes an id that must be a JSON string (as the docs type it and the official SDKs
+/// send it); `null` and `""` are absent, a number or anything else is refused (4000).
+pub fn str_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::de::Error as _;
+    let value = Option::<Value>::deserialize(d)?;
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(D::Error::custom(format!(
+            "ids are JSON strings, got {other}"
+        ))),
     }
 }
 

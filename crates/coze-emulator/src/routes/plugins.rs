@@ -1,8 +1,8 @@
 //! Plugin import and the fake Glif's switch (test-only, under `/_emulator`).
 //!
 //! - `POST /_emulator/plugins/import` `{"url": "...", "service_token": "Bearer x",
-//!   "service_token_header": "Authorization"}`: fetches the OpenAPI document (JSON) at
-//!   `url`, checks it against Coze's import rules and stores the plugin for the `plugin` bot.
+//!   "service_token_header": "Authorization"}`: fetches the OpenAPI document (JSON or YAML,
+//!   as Coze accepts both) at `url`, checks it against Coze's import rules and stores the plugin for the `plugin` bot.
 //!   `service_token` is sent verbatim in `service_token_header` (default `Authorization`)
 //!   on every tool call, as Coze's "Service token / API key" auth does. Answers
 //!   `{"code": 0, "data": {"plugin_id", "name", "server_url", "tools": [...]}}`, or code
@@ -40,6 +40,17 @@ struct ImportRequest {
     service_token_header: Option<String>,
 }
 
+/// An OpenAPI document in JSON (starts with `{`) or YAML.
+fn parse_document(text: &str) -> Result<Value, String> {
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| format!("JSON: {e}"));
+    }
+    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+        let first = e.to_string();
+        format!("YAML: {}", first.lines().next().unwrap_or("unreadable"))
+    })
+}
+
 async fn import(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
     let req: ImportRequest = body.parse()?;
     let url = url::Url::parse(req.url.trim())
@@ -66,15 +77,8 @@ async fn import(State(state): State<AppState>, body: JsonBody) -> Result<Respons
         .text()
         .await
         .map_err(|e| ApiError::bad_request(format!("cannot read {url}: {e}")))?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| {
-        if text.trim_start().starts_with('{') {
-            ApiError::bad_request(format!("the document at {url} is not valid JSON: {e}"))
-        } else {
-            ApiError::bad_request(
-                "the emulator imports JSON OpenAPI documents only; use the .json URL",
-            )
-        }
-    })?;
+    let doc = parse_document(&text)
+        .map_err(|e| ApiError::bad_request(format!("the document at {url} is not valid {e}")))?;
     let (name, server_url, tools) = check_document(&doc).map_err(|problems| {
         ApiError::bad_request(format!("invalid plugin document: {}", problems.join("; ")))
     })?;
@@ -142,4 +146,19 @@ async fn glif_settings(
     let settings: GlifSettings = body.parse()?;
     super::glif::set_slow_delay(&state, Duration::from_millis(settings.slow_delay_ms));
     Ok(ok(json!({"slow_delay_ms": settings.slow_delay_ms})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_yaml_documents_parse_alike() {
+        let json = r#"{"openapi": "3.0.1", "paths": {"/x": {"get": {"responses": {"200": {}}}}}}"#;
+        let yaml =
+            "openapi: \"3.0.1\"\npaths:\n  /x:\n    get:\n      responses:\n        \"200\": {}\n";
+        assert_eq!(parse_document(json), parse_document(yaml));
+        assert!(parse_document("{ not json").is_err_and(|e| e.starts_with("JSON")));
+        assert!(parse_document("a: [unclosed").is_err_and(|e| e.starts_with("YAML")));
+    }
 }

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{JsonBody, Params, opt_id, page_start};
+use super::{JsonBody, Params, opt_id, page_start, str_id};
 use crate::auth::Authed;
 use crate::envelope::{self, ApiError};
 use crate::sse::{self, EventSender, Framing};
@@ -42,13 +42,13 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Deserialize)]
 struct RunBody {
-    #[serde(default, deserialize_with = "opt_id")]
+    #[serde(default, deserialize_with = "str_id")]
     workflow_id: Option<String>,
     #[serde(default)]
     parameters: Option<Value>,
-    #[serde(default, deserialize_with = "opt_id")]
+    #[serde(default, deserialize_with = "str_id")]
     bot_id: Option<String>,
-    #[serde(default, deserialize_with = "opt_id")]
+    #[serde(default, deserialize_with = "str_id")]
     app_id: Option<String>,
     #[serde(default)]
     is_async: Option<bool>,
@@ -85,7 +85,7 @@ pub(crate) fn parameters(value: Option<Value>) -> Result<Map<String, Value>, Api
     }
 }
 
-fn run_request(authed: &Authed, body: JsonBody) -> Result<RunRequest, ApiError> {
+fn run_request(state: &AppState, authed: &Authed, body: JsonBody) -> Result<RunRequest, ApiError> {
     let body: RunBody = body.parse()?;
     let def = workflow(body.workflow_id.as_deref())?;
     if def.kind == Kind::Chatflow {
@@ -96,6 +96,14 @@ fn run_request(authed: &Authed, body: JsonBody) -> Result<RunRequest, ApiError> 
     }
     if body.bot_id.is_some() && body.app_id.is_some() {
         return Err(ApiError::bad_request("pass bot_id or app_id, not both"));
+    }
+    if let Some(bot_id) = &body.bot_id {
+        // The workflow runs as a tool of that bot: it must exist and be published to the API.
+        let store = state.store();
+        let bot = super::bots::chat_bot(&store, authed, bot_id)?;
+        if !bot.published {
+            return Err(ApiError::new(4015, super::chat::NOT_PUBLISHED));
+        }
     }
     let connector_uid = body
         .ext
@@ -176,7 +184,7 @@ async fn run(
     authed: Authed,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let req = run_request(&authed, body)?;
+    let req = run_request(&state, &authed, body)?;
     let script = workflows::paced(
         workflows::run(req.def.kind, &req.params, slow(&state)),
         state.pace(),
@@ -238,7 +246,7 @@ async fn stream_run(
     authed: Authed,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let req = run_request(&authed, body)?;
+    let req = run_request(&state, &authed, body)?;
     let script = workflows::paced(
         workflows::run(req.def.kind, &req.params, slow(&state)),
         state.pace(),

@@ -473,23 +473,9 @@ fn read_secret(prompt: &str, otherwise: &str) -> anyhow::Result<Secret> {
     Ok(Secret::trimmed(value))
 }
 
-/// Opens `url` in the desktop's browser; false when no opener could be started.
+/// Opens `url` in the desktop's browser (webbrowser); false when none could be started.
 fn open_browser(url: &str) -> bool {
-    let mut cmd = if cfg!(target_os = "macos") {
-        std::process::Command::new("open")
-    } else if cfg!(windows) {
-        let mut c = std::process::Command::new("rundll32");
-        c.arg("url.dll,FileProtocolHandler");
-        c
-    } else {
-        std::process::Command::new("xdg-open")
-    };
-    cmd.arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .is_ok()
+    webbrowser::open(url).is_ok()
 }
 
 /// The account behind a token (`/v1/users/me`). `Ok(None)` when the server does not say;

@@ -69,6 +69,14 @@ pub enum BotsCommand {
         #[arg(long = "connector", value_name = "ID")]
         connectors: Vec<String>,
     },
+    /// List a bot's versions (the published one, the draft, or both)
+    Versions {
+        /// The bot id
+        id: String,
+        /// Which versions
+        #[arg(long, value_enum, default_value_t = VersionStatus::All)]
+        status: VersionStatus,
+    },
     /// Take a bot off a channel (chats over the API then fail with 4015)
     Unpublish {
         /// The bot id
@@ -100,6 +108,17 @@ pub struct BotFields {
 }
 
 /// `--status` values.
+/// Which versions `coze bots versions` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VersionStatus {
+    /// The published version and the draft
+    All,
+    /// The version live on the API
+    Published,
+    /// The draft
+    Draft,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Status {
     /// Every bot
@@ -250,6 +269,38 @@ pub async fn run(command: BotsCommand, settings: &Settings) -> anyhow::Result<()
                     out.dim(&format!("chat with it: coze chat --bot {id}"));
                 }
             }
+            Ok(())
+        }
+        BotsCommand::Versions { id, status } => {
+            let id = bot_id(&id)?;
+            let wire = match status {
+                VersionStatus::All => "all",
+                VersionStatus::Published => "published_online",
+                VersionStatus::Draft => "unpublished_draft",
+            };
+            let versions = client
+                .bots()
+                .versions(&id, Some(wire))
+                .collect_all()
+                .await?;
+            out.list(
+                &versions,
+                &["VERSION", "STATUS", "CREATED", "BY", "CHANGELOG"],
+                |v| {
+                    vec![
+                        if v.version.is_empty() {
+                            "(draft)".into()
+                        } else {
+                            v.version.clone()
+                        },
+                        v.publish_status.clone(),
+                        format_time(Some(v.created_at)),
+                        v.creator.name.clone(),
+                        v.changelog.clone(),
+                    ]
+                },
+                "no versions: the bot was never published (see --status)",
+            )?;
             Ok(())
         }
         BotsCommand::Unpublish { id, connector } => {

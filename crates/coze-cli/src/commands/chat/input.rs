@@ -1,14 +1,22 @@
 //! Line input for the interactive chat: rustyline (editing, history) on its own thread, so
 //! the async side can wait for a line and for Ctrl-C at the same time. When stdin is not a
 //! terminal rustyline reads plain lines, which makes `echo hi | coze demo` work.
+//!
+//! At a terminal: Tab completes slash commands (and paths after `/attach`); a message goes on
+//! over several lines when a line ends with `\`, while a ```` ``` ```` block is open, or with
+//! Alt-Enter. History is kept readable by the user only (mode 0600).
 
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::thread;
 
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
-use rustyline::{Config, Editor};
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Cmd, Config, Context, Editor, EventHandler, Helper, KeyCode, KeyEvent, Modifiers};
 use tokio::sync::oneshot;
 
 /// What the user did at the prompt.
@@ -54,7 +62,12 @@ impl LineReader {
             .max_history_size(1000)?
             .history_ignore_dups(true)?
             .build();
-        let mut editor: Editor<(), DefaultHistory> = Editor::with_config(config)?;
+        let mut editor: Editor<ReplHelper, DefaultHistory> = Editor::with_config(config)?;
+        editor.set_helper(Some(ReplHelper::default()));
+        editor.bind_sequence(
+            KeyEvent(KeyCode::Enter, Modifiers::ALT),
+            EventHandler::Simple(Cmd::Newline),
+        );
         if let Some(path) = &history {
             // A missing or unreadable history file only means an empty history.
             let _ = editor.load_history(path);
@@ -89,7 +102,7 @@ impl LineReader {
 }
 
 fn serve(
-    mut editor: Editor<(), DefaultHistory>,
+    mut editor: Editor<ReplHelper, DefaultHistory>,
     history: Option<PathBuf>,
     requests: std_mpsc::Receiver<Request>,
 ) {
@@ -114,10 +127,124 @@ fn serve(
     }
 }
 
-fn save_history(editor: &mut Editor<(), DefaultHistory>, path: &std::path::Path) {
+fn save_history(editor: &mut Editor<ReplHelper, DefaultHistory>, path: &std::path::Path) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    // History is a convenience: failing to save it must not disturb the chat.
+    // History is a convenience: failing to save it must not disturb the chat. It can hold
+    // private questions: the file is created readable by the user only.
+    let mut open = std::fs::OpenOptions::new();
+    open.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        open.mode(0o600);
+        let _ = open.open(path);
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = open.open(path);
     let _ = editor.append_history(path);
+}
+
+/// The slash commands of the interactive chat (Tab completes them).
+pub const COMMANDS: &[&str] = &[
+    "/attach",
+    "/bot",
+    "/conversation",
+    "/copy",
+    "/exit",
+    "/help",
+    "/new",
+    "/quit",
+    "/retry",
+];
+
+/// Completion and multi-line input for the prompt.
+#[derive(Default)]
+pub struct ReplHelper {
+    files: FilenameCompleter,
+}
+
+impl Helper for ReplHelper {}
+impl Hinter for ReplHelper {
+    type Hint = String;
+}
+impl Highlighter for ReplHelper {}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        if line.starts_with("/attach ") {
+            return self.files.complete(line, pos, ctx);
+        }
+        let typed = &line[..pos];
+        if !typed.starts_with('/') || typed.contains(char::is_whitespace) {
+            return Ok((pos, Vec::new()));
+        }
+        let matches = complete_command(typed)
+            .into_iter()
+            .map(|c| Pair {
+                display: c.to_string(),
+                replacement: format!("{c} "),
+            })
+            .collect();
+        Ok((0, matches))
+    }
+}
+
+/// The slash commands that start with `typed`.
+pub fn complete_command(typed: &str) -> Vec<&'static str> {
+    COMMANDS
+        .iter()
+        .copied()
+        .filter(|c| c.starts_with(typed))
+        .collect()
+}
+
+impl Validator for ReplHelper {
+    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
+        Ok(if continues(ctx.input()) {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Valid(None)
+        })
+    }
+}
+
+/// Whether the message goes on: a last line ending in `\`, or an open ```` ``` ```` block.
+pub fn continues(input: &str) -> bool {
+    let fences = input
+        .lines()
+        .filter(|l| l.trim_start().starts_with("```"))
+        .count();
+    input.ends_with('\\') || fences % 2 == 1
+}
+
+/// The message as typed: line continuations (`\` at the end of a line) removed.
+pub fn joined(input: &str) -> String {
+    input.replace("\\\n", "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slash_commands_complete_and_messages_continue() {
+        assert_eq!(complete_command("/co"), vec!["/conversation", "/copy"]);
+        assert_eq!(complete_command("/r"), vec!["/retry"]);
+        assert!(complete_command("/zz").is_empty());
+        assert!(continues("first line \\"));
+        assert!(continues("look:\n```rust\nfn x"));
+        assert!(!continues("look:\n```rust\nfn x\n```"));
+        assert!(!continues("plain"));
+        assert_eq!(joined("a \\\nb"), "a \nb");
+    }
 }

@@ -22,7 +22,8 @@ pub struct ChatArgs {
     #[arg(long, value_name = "ID", required_unless_present = "emulator")]
     pub bot: Option<String>,
 
-    /// Send this message, print the answer and exit (pipe-friendly)
+    /// Send this message, print the answer and exit (pipe-friendly); `-` reads the message
+    /// from stdin
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
 
@@ -43,6 +44,14 @@ pub struct ChatArgs {
     /// http(s) URL; repeatable
     #[arg(long, value_name = "PATH_OR_URL")]
     pub attach: Vec<String>,
+
+    /// Print the answer's markdown as it is, also on a terminal (piped output always is)
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Do not show the bot's reasoning (shown dimmed on stderr before the answer otherwise)
+    #[arg(long)]
+    pub no_reasoning: bool,
 }
 
 /// What to chat with and how; `coze demo` builds one too.
@@ -56,6 +65,8 @@ pub struct ChatOptions {
     pub label: Option<String>,
     /// `--attach` values, sent with the first message.
     pub attach: Vec<String>,
+    /// How answers are shown (`--raw`, `--no-reasoning`).
+    pub display: turn::Display,
 }
 
 /// # Errors
@@ -68,6 +79,10 @@ pub async fn run(args: ChatArgs, settings: &Settings) -> anyhow::Result<()> {
         user: args.user,
         label: None,
         attach: args.attach,
+        display: turn::Display {
+            raw: args.raw,
+            reasoning: !args.no_reasoning,
+        },
     };
     if args.emulator {
         return super::demo::run_chat(options, coze_emulator::Pace::Realistic, settings).await;
@@ -98,8 +113,13 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
         user,
         label,
         attachments,
+        display: options.display,
     };
-    match options.message {
+    let message = match options.message {
+        Some(m) if m == "-" => Some(read_stdin_message().await?),
+        other => other,
+    };
+    match message {
         Some(message) => {
             if message.trim().is_empty() {
                 // Exit 1, not 2: issue 2 lists an empty message among the bad inputs that exit 1.
@@ -111,6 +131,20 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
         }
         None => repl::run(&target, conversation, settings).await,
     }
+}
+
+/// The whole of stdin as one message (`-m -`), without the final newline.
+async fn read_stdin_message() -> anyhow::Result<String> {
+    use tokio::io::AsyncReadExt;
+    let mut text = String::new();
+    tokio::io::stdin()
+        .read_to_string(&mut text)
+        .await
+        .map_err(|e| {
+            CliError::failed(format!("cannot read the message from stdin: {e}"))
+                .with_hint("pipe UTF-8 text: echo hello | coze chat --bot ID -m -")
+        })?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }
 
 fn non_empty(value: Option<&str>, name: &str) -> anyhow::Result<Option<String>> {
@@ -143,7 +177,12 @@ fn default_user_id() -> String {
     if stored { id } else { FALLBACK.to_string() }
 }
 
-/// Where the interactive chat keeps its input history.
+/// Where the interactive chat keeps its input history: `COZE_DATA_DIR`, else the platform's
+/// data directory + `coze` (`~/.local/share/coze` on Linux), file `chat_history.txt`.
 fn history_path() -> Option<PathBuf> {
-    settings::config_dir().map(|d| d.join("chat_history.txt"))
+    let dir = match std::env::var_os("COZE_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ => dirs::data_dir().map(|d| d.join("coze")),
+    };
+    dir.map(|d| d.join("chat_history.txt"))
 }

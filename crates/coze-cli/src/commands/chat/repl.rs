@@ -1,11 +1,12 @@
 //! The interactive chat: a prompt with line editing and history, answers streamed as they
-//! arrive, `/new`, `/exit`, Ctrl-C to stop an answer, Ctrl-D to quit.
+//! arrive, slash commands, Ctrl-C to stop an answer, Ctrl-D to quit.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
+use base64::Engine;
 use coze_sdk::ConversationId;
 
-use super::input::{Input, LineReader};
+use super::input::{self, Input, LineReader};
 use super::tools::ToolAnswers;
 use super::turn::{self, Outcome, Target};
 use crate::error::{self, CliError};
@@ -13,9 +14,15 @@ use crate::output::Output;
 use crate::settings::Settings;
 
 const HELP: &str = "\
-/new     start a new conversation
-/exit    quit (also Ctrl-D)
-Ctrl-C   stop the answer, or clear the line";
+/new                start a new conversation
+/conversation [ID]  show the conversation, or continue conversation ID
+/bot ID             chat with another bot
+/attach PATH        send a file or image (path or URL) with the next message
+/retry              ask the last question again
+/copy               copy the last answer to the clipboard (OSC 52)
+/exit               quit (also Ctrl-D)
+Tab completes commands; end a line with \\ (or press Alt-Enter) to go on on the next line.
+Ctrl-C stops the answer, or clears the line.";
 
 /// # Errors
 /// The terminal cannot be read or stdout is closed. Failed questions are reported and the
@@ -26,6 +33,7 @@ pub async fn run(
     settings: &Settings,
 ) -> anyhow::Result<()> {
     let out = &settings.output;
+    let mut target = target.clone();
     let interactive = std::io::stdin().is_terminal();
     // Piped input is not the user's typing: keep it out of the history.
     let history = if interactive {
@@ -41,6 +49,8 @@ pub async fn run(
         "› ".to_string()
     };
     let mut failed = false;
+    let mut last_question: Option<String> = None;
+    let mut last_answer: Option<String> = None;
 
     if interactive && !out.json() {
         out.dim(&format!(
@@ -55,7 +65,7 @@ pub async fn run(
             () = turn::ctrl_c() => return Err(CliError::interrupted().into()),
         };
         let line = match input {
-            Input::Line(line) => line,
+            Input::Line(line) => input::joined(&line),
             Input::Interrupted => continue,
             Input::Eof => break,
         };
@@ -64,30 +74,99 @@ pub async fn run(
             // Show the piped question, so the output reads like a transcript.
             out.note(&format!("{} {text}", out.err_style().accent("›")));
         }
-        match text {
-            "" => continue,
-            "/exit" | "/quit" => break,
-            "/new" => {
+        let question = match command(text) {
+            Some(("/exit" | "/quit", _)) => break,
+            Some(("/new", _)) => {
                 conversation = None;
                 out.dim("(new conversation)");
                 continue;
             }
-            "/help" => {
+            Some(("/help", _)) => {
                 out.dim(HELP);
                 continue;
             }
-            command if command.starts_with('/') && !command.contains(' ') => {
+            Some(("/conversation", "")) => {
+                match &conversation {
+                    Some(id) => out.dim(&format!("(conversation {id})")),
+                    None => out.dim("(no conversation yet: the next message starts one)"),
+                }
+                continue;
+            }
+            Some(("/conversation", id)) => {
+                conversation = Some(ConversationId::new(id));
+                out.dim(&format!("(continuing conversation {id})"));
+                continue;
+            }
+            Some(("/bot", "")) => {
                 out.dim(&format!(
-                    "unknown command {command}; /help lists the commands"
+                    "(chatting with {}; /bot ID switches)",
+                    target.label
                 ));
                 continue;
             }
-            _ => {}
-        }
+            Some(("/bot", id)) => {
+                id.clone_into(&mut target.bot);
+                target.label = format!("bot {id}");
+                out.dim(&format!("(now chatting with bot {id})"));
+                continue;
+            }
+            Some(("/attach", "")) => {
+                out.dim("usage: /attach PATH_OR_URL");
+                continue;
+            }
+            Some(("/attach", path)) => {
+                let path = path.to_string();
+                match super::super::files::attachments(
+                    &target.client,
+                    std::slice::from_ref(&path),
+                    out,
+                )
+                .await
+                {
+                    Ok(parts) => {
+                        target
+                            .attachments
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .extend(parts);
+                        out.dim(&format!("(attached {path}; sent with the next message)"));
+                    }
+                    Err(err) => report(&err, out),
+                }
+                continue;
+            }
+            Some(("/copy", _)) => {
+                match &last_answer {
+                    Some(answer) => {
+                        copy_to_clipboard(answer);
+                        out.dim("(copied the last answer)");
+                    }
+                    None => out.dim("(no answer to copy yet)"),
+                }
+                continue;
+            }
+            Some(("/retry", _)) => match &last_question {
+                Some(q) => q.clone(),
+                None => {
+                    out.dim("(nothing to retry yet)");
+                    continue;
+                }
+            },
+            Some((name, _)) => {
+                out.dim(&format!("unknown command {name}; /help lists the commands"));
+                continue;
+            }
+            None if text.is_empty() => continue,
+            None => text.to_string(),
+        };
+        last_question = Some(question.clone());
         let mut tools = ToolAnswers::Prompt(&reader);
-        match turn::ask(target, &mut conversation, text, out, &mut tools).await {
+        match turn::ask(&target, &mut conversation, &question, out, &mut tools).await {
             Ok(Outcome::Completed(summary)) => {
                 turn::print_summary(&summary, out, false);
+                if !summary.answer.is_empty() {
+                    last_answer = Some(summary.answer);
+                }
                 if interactive {
                     out.note("");
                 }
@@ -109,6 +188,50 @@ pub async fn run(
     Ok(())
 }
 
+/// A slash command and its argument: `/bot 42` gives `("/bot", "42")`. Text that only starts
+/// with a slash and goes on with a space before any command name (`/ etc`) or a path
+/// (`/usr/bin is…`) is a message.
+fn command(text: &str) -> Option<(&str, &str)> {
+    if !text.starts_with('/') {
+        return None;
+    }
+    let (name, arg) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    if name.len() < 2 || name[1..].contains('/') {
+        return None;
+    }
+    let known = input::COMMANDS.contains(&name);
+    // An unknown word with text after it reads as a message.
+    if !known && !arg.trim().is_empty() {
+        return None;
+    }
+    Some((name, arg.trim()))
+}
+
+/// Puts `text` on the clipboard with OSC 52, which terminals (and tmux with
+/// `set-clipboard on`) pass to the system clipboard, also over SSH.
+fn copy_to_clipboard(text: &str) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let sequence = format!("\x1b]52;c;{encoded}\x07");
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(sequence.as_bytes());
+    let _ = err.flush();
+}
+
 fn report(err: &anyhow::Error, out: &Output) {
     let _ = error::report(err, out.err_style(), &mut std::io::stderr().lock());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slash_commands_are_told_from_messages() {
+        assert_eq!(command("/bot 42"), Some(("/bot", "42")));
+        assert_eq!(command("/conversation"), Some(("/conversation", "")));
+        assert_eq!(command("/nope"), Some(("/nope", "")));
+        assert_eq!(command("/usr/bin is a directory"), None);
+        assert_eq!(command("/etc what"), None);
+        assert_eq!(command("hello /bot"), None);
+    }
 }

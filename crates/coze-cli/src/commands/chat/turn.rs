@@ -16,6 +16,24 @@ use super::tools::ToolAnswers;
 use crate::error::{CliError, code_hint};
 use crate::output::{Output, Spinner, clean};
 
+/// How answers are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Display {
+    /// `--raw`: the markdown as it is, also on a terminal.
+    pub raw: bool,
+    /// Show the reasoning (dimmed, on stderr) before the answer.
+    pub reasoning: bool,
+}
+
+impl Default for Display {
+    fn default() -> Self {
+        Self {
+            raw: false,
+            reasoning: true,
+        }
+    }
+}
+
 /// Who we talk to, as whom.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -26,6 +44,7 @@ pub struct Target {
     pub label: String,
     /// Files and images for the next question (`--attach`), taken by the first `ask`.
     pub attachments: std::sync::Arc<std::sync::Mutex<Vec<coze_sdk::ContentPart>>>,
+    pub display: Display,
 }
 
 /// How a turn ended (failures are `Err`).
@@ -42,6 +61,8 @@ pub struct Summary {
     pub conversation_id: Option<ConversationId>,
     pub usage: Option<Usage>,
     pub follow_ups: Vec<String>,
+    /// The answer's text as received (for `/copy`).
+    pub answer: String,
 }
 
 /// Runs one question to its end, including any tool-call rounds. `conversation` is updated
@@ -69,7 +90,7 @@ pub async fn ask(
     if let Some(id) = conversation.as_ref() {
         request = request.conversation(id.clone());
     }
-    let mut view = TurnView::new(out);
+    let mut view = TurnView::new(out, target.display);
     view.start_spinner();
     let mut stream = match interruptible(target.client.chat().stream(request)).await {
         Some(result) => result?,
@@ -189,22 +210,29 @@ struct TurnView<'a> {
     at_line_start: bool,
     reasoning: bool,
     follow_ups: Vec<String>,
+    /// The answer's text as received (for `/copy`).
+    answer_text: String,
     pending_call: Option<String>,
     spinner: Option<Spinner>,
+    show_reasoning: bool,
 }
 
 impl<'a> TurnView<'a> {
-    fn new(out: &'a Output) -> Self {
+    fn new(out: &'a Output, display: Display) -> Self {
         Self {
+            show_reasoning: display.reasoning,
             out,
             chat: None,
             conversation_id: None,
             streamed: HashSet::new(),
             last_streamed: None,
-            answer: AnswerWriter::stdout(),
+            // Markdown is rendered on a terminal unless `--raw` (or `--json`, which prints
+            // no answer text).
+            answer: AnswerWriter::stdout(!display.raw && !out.json()),
             at_line_start: true,
             reasoning: false,
             follow_ups: Vec::new(),
+            answer_text: String::new(),
             pending_call: None,
             spinner: None,
         }
@@ -320,7 +348,7 @@ impl<'a> TurnView<'a> {
         if message.kind != MessageType::Answer {
             return Ok(());
         }
-        if !message.reasoning_content.is_empty() && !self.out.json() {
+        if !message.reasoning_content.is_empty() && !self.out.json() && self.show_reasoning {
             self.spinner = None;
             self.reasoning = true;
             self.answer.pause()?;
@@ -366,6 +394,7 @@ impl<'a> TurnView<'a> {
             return Ok(());
         }
         self.spinner = None;
+        self.answer_text.push_str(text);
         if self.reasoning {
             // Thinking went to stderr; start the answer on a fresh line.
             self.reasoning = false;
@@ -392,6 +421,7 @@ impl<'a> TurnView<'a> {
             conversation_id: self.conversation_id.clone(),
             usage,
             follow_ups: std::mem::take(&mut self.follow_ups),
+            answer: std::mem::take(&mut self.answer_text),
         }
     }
 }

@@ -121,7 +121,17 @@ async fn play(stream: &mut WorkflowStream, out: &Output) -> anyhow::Result<End> 
     let mut output: Option<String> = None;
     let mut last_message: Option<String> = None;
     while let Some(event) = stream.next().await {
-        let event = event?;
+        let event = match event {
+            Ok(event) => event,
+            Err(err) => {
+                // A cut after the End node and before Done: the output arrived, print it
+                // before the error.
+                if let Some(output) = output.filter(|_| !out.json()) {
+                    out.line(&output)?;
+                }
+                return Err(err.into());
+            }
+        };
         if out.json() {
             out.json_line(&event)?;
         }

@@ -13,6 +13,21 @@ use crate::settings::Settings;
 pub enum WorkspacesCommand {
     /// List your workspaces (personal first); the ID is what `--workspace` takes
     List,
+    /// List a workspace's members, or add and remove them
+    Members {
+        /// The workspace [default: your personal workspace]
+        #[arg(long, value_name = "ID")]
+        workspace: Option<String>,
+        /// Add these user ids (as members; see --admin)
+        #[arg(long, value_name = "USER_ID")]
+        add: Vec<String>,
+        /// Remove these user ids
+        #[arg(long, value_name = "USER_ID")]
+        remove: Vec<String>,
+        /// Add them as admins
+        #[arg(long, requires = "add")]
+        admin: bool,
+    },
 }
 
 /// # Errors
@@ -28,7 +43,75 @@ pub async fn run(command: WorkspacesCommand, settings: &Settings) -> anyhow::Res
                 .await?;
             show(&workspaces, &settings.output)
         }
+        WorkspacesCommand::Members {
+            workspace,
+            add,
+            remove,
+            admin,
+        } => {
+            let workspace = resolve(&client, workspace.as_deref()).await?;
+            members(&client, &workspace, &add, &remove, admin, &settings.output).await
+        }
     }
+}
+
+async fn members(
+    client: &Client,
+    workspace: &WorkspaceId,
+    add: &[String],
+    remove: &[String],
+    admin: bool,
+    out: &Output,
+) -> anyhow::Result<()> {
+    let api = client.workspaces();
+    if !add.is_empty() {
+        let role = if admin { "admin" } else { "member" };
+        let users: Vec<(&str, &str)> = add.iter().map(|u| (u.as_str(), role)).collect();
+        let r = api.add_members(workspace, &users).await?;
+        for (label, ids) in [
+            ("added", &r.added_success_user_ids),
+            ("invited", &r.invited_success_user_ids),
+            ("no such user", &r.not_exist_user_ids),
+            ("already a member", &r.already_joined_user_ids),
+        ] {
+            if !ids.is_empty() {
+                out.dim(&format!("{label}: {}", ids.join(", ")));
+            }
+        }
+    }
+    if !remove.is_empty() {
+        let ids: Vec<&str> = remove.iter().map(String::as_str).collect();
+        let r = api.remove_members(workspace, &ids).await?;
+        for (label, ids) in [
+            ("removed", &r.removed_success_user_ids),
+            ("not a member", &r.not_in_workspace_user_ids),
+            (
+                "the owner cannot be removed",
+                &r.owner_not_support_remove_user_ids,
+            ),
+        ] {
+            if !ids.is_empty() {
+                out.dim(&format!("{label}: {}", ids.join(", ")));
+            }
+        }
+    }
+    if add.is_empty() && remove.is_empty() {
+        let list = api.members(workspace).collect_all().await?;
+        out.list(
+            &list,
+            &["USER ID", "ROLE", "NAME", "NICKNAME"],
+            |m| {
+                vec![
+                    m.user_id.clone(),
+                    m.role_type.clone(),
+                    m.user_unique_name.clone(),
+                    m.user_nickname.clone(),
+                ]
+            },
+            "no members",
+        )?;
+    }
+    Ok(())
 }
 
 fn show(workspaces: &[Workspace], out: &Output) -> anyhow::Result<()> {
