@@ -353,6 +353,24 @@ async fn limits_answer_with_a_clear_message() {
 }
 
 #[tokio::test]
+async fn the_per_ip_limit_holds_across_visitors() {
+    let web = start(
+        "ip_messages_per_minute = 2
+",
+    )
+    .await;
+    let echo = web.emu.bots().echo.clone();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        // A new browser each time (new cookie), all from 127.0.0.1.
+        let mut v = Visitor::new(&web);
+        let conv = v.new_conversation(&echo).await;
+        statuses.push(v.chat(&conv, "hi").await.0);
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+}
+
+#[tokio::test]
 async fn uploads_are_checked_and_owned() {
     let web = start("max_file_mb = 1\n").await;
     let echo = web.emu.bots().echo.clone();

@@ -239,14 +239,15 @@ pub async fn create_conversation(
         }
     };
     let ip = client_ip(&headers, peer, state.settings().trust_forwarded);
-    let per_minute = state.settings().visitor_per_minute;
+    // New conversations: twice the message limits (a conversation is made for a message).
+    let per_minute = state.settings().visitor_per_minute.saturating_mul(2);
     state
         .limit(&format!("web:rl:new:{}", visitor.id), per_minute, lang)
         .await?;
     state
         .limit(
             &format!("web:rl:newip:{ip}"),
-            state.settings().ip_per_minute,
+            state.settings().ip_per_minute.saturating_mul(2),
             lang,
         )
         .await?;
