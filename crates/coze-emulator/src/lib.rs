@@ -109,7 +109,22 @@
 //!
 //! # Capacity
 //!
-//! `examples/capacity.rs` runs many concurrent paced streams against one emulator.
+//! `examples/capacity.rs` runs many concurrent paced streams against one emulator, all on
+//! 127.0.0.1. Measured on the 2-core development machine (shared with other builds: load
+//! average 15 during the run), release builds, the emulator as its own process:
+//!
+//! ```sh
+//! coze emulator --json --pace realistic > /tmp/emu.json &
+//! cargo run --release -p coze-emulator --example capacity -- --info /tmp/emu.json --streams 10000
+//! ```
+//!
+//! 10,000 streams started over 2 s, all 10,000 open at once, **0 errors**, every stream read
+//! to its `done` (260,000 events) in 34.5 s; the emulator's peak resident memory (`VmHWM`)
+//! was **736 MB** and it used 8.2 s of CPU. With the CPU shared, streams took 24 s at the
+//! median instead of the 2.1 s the realistic pace sets: the pace stretches under load, the
+//! streams do not fail. (Earlier runs: with every chat scanning the whole store, 7,680 of
+//! the 10,000 timed out connecting; with the conversation indexes but tokio's default accept
+//! queue of 1024, 23 did; with the 4096-deep queue, none.)
 //!
 //! # Choices where Coze is silent or unclear
 //!
