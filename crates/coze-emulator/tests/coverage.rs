@@ -10,8 +10,9 @@
 //! - **Emulator routes** are probed on a running emulator: a path is routed unless the
 //!   emulator answers with its fallback ("does not implement", HTTP 404) or HTTP 405.
 //!
-//! The OpenAPI document is read from `../shared/reference/coze-sdk-gen/coze-openapi.yaml`
-//! beside the repository (where CI puts it); without it the test prints why and passes.
+//! The official OpenAPI document is read from `$COZE_OPENAPI_YAML`, else from the
+//! `shared/reference/coze-sdk-gen/` folder that CI places next to the checkout; without it the
+//! test prints why and passes.
 
 #![allow(clippy::unwrap_used)]
 
