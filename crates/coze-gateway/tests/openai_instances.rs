@@ -36,6 +36,19 @@ async fn instance(emulator: &Emulator, store: StoreHandle) -> Router {
     coze_gateway::router(state)
 }
 
+/// Rate limits count in one-minute windows aligned to the clock; a burst that straddles a
+/// window edge would see the count restart. Waits until at least 15 s remain in the window.
+async fn clear_of_minute_edge() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let into = now.as_millis() % 60_000;
+    if into > 45_000 {
+        let wait = u64::try_from(60_000 - into).unwrap_or(0) + 200;
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+    }
+}
+
 async fn key(store: &StoreHandle, rpm: Option<u32>) -> String {
     let (_, key) = coze_gateway::keys::ApiKeys::new(store.clone())
         .create(NewKey {
@@ -146,6 +159,7 @@ async fn two_instances_on_one_redis() {
     let limited = key(&store, Some(3)).await;
     let hi = json!({"model": "echo", "messages": [{"role": "user", "content": "hi"}]});
     let mut statuses = Vec::new();
+    clear_of_minute_edge().await;
     for app in [&a, &b, &a, &b] {
         statuses.push(chat(app, &limited, hi.clone()).await.0);
     }

@@ -18,6 +18,19 @@ struct Web {
 }
 
 /// The web service on 127.0.0.1:0 against a fresh emulator, with `extra` TOML in `[web]`.
+/// Rate limits count in one-minute windows aligned to the clock; a burst that straddles a
+/// window edge would see the count restart. Waits until at least 15 s remain in the window.
+async fn clear_of_minute_edge() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let into = now.as_millis() % 60_000;
+    if into > 45_000 {
+        let wait = u64::try_from(60_000 - into).unwrap_or(0) + 200;
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+    }
+}
+
 async fn start(extra: &str) -> Web {
     start_with(EmulatorConfig::default(), extra).await
 }
@@ -320,6 +333,7 @@ async fn limits_answer_with_a_clear_message() {
     let echo = web.emu.bots().echo.clone();
     let mut v = Visitor::new(&web);
     let conv = v.new_conversation(&echo).await;
+    clear_of_minute_edge().await;
     let (status, events) = v.chat(&conv, &"x".repeat(21)).await;
     assert_eq!(status, 413);
     assert!(
@@ -361,6 +375,7 @@ async fn the_per_ip_limit_holds_across_visitors() {
     .await;
     let echo = web.emu.bots().echo.clone();
     let mut statuses = Vec::new();
+    clear_of_minute_edge().await;
     for _ in 0..3 {
         // A new browser each time (new cookie), all from 127.0.0.1.
         let mut v = Visitor::new(&web);
@@ -650,6 +665,8 @@ async fn sdk_tokens_are_per_visitor_scoped_and_limited() {
     alice.get("/api/session").await;
     let mut bob = Visitor::new(&web);
     bob.get("/api/session").await;
+    // Alice's three tokens below must fall in one window of the per-minute limit.
+    clear_of_minute_edge().await;
     let token_a = alice.post("/api/sdk-token", json!({})).await;
     assert_eq!(token_a.status, 200, "{}", token_a.body);
     let expires_in = token_a.body["expires_in"].as_u64().unwrap();
