@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -79,26 +79,29 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/entities/copy_tasks", post(copy))
         .route("/v1/entities/copy_tasks/{task_id}", get(copy_status))
-        .route("/v1/bots/{id}/collaborators", post(add_bot_collaborators))
+        .route("/v1/bots/{id}/collaborators", add_collaborators_of("bot"))
         .route(
             "/v1/bots/{id}/collaborators/{user_id}",
-            delete(remove_bot_collaborator),
+            remove_collaborator_of("bot"),
         )
         .route(
             "/v1/workflows/{id}/collaborators",
-            post(add_workflow_collaborators),
+            add_collaborators_of("workflow"),
         )
         .route(
             "/v1/workflows/{id}/collaborators/{user_id}",
-            delete(remove_workflow_collaborator),
+            remove_collaborator_of("workflow"),
         )
-        .route("/v1/apps/{id}/collaborators", post(add_app_collaborators))
+        .route("/v1/apps/{id}/collaborators", add_collaborators_of("app"))
         .route(
             "/v1/apps/{id}/collaborators/{user_id}",
-            delete(remove_app_collaborator),
+            remove_collaborator_of("app"),
         )
-        .route("/v1/bots/{id}/collaboration_mode", post(bot_mode))
-        .route("/v1/workflows/{id}/collaboration_mode", post(workflow_mode))
+        .route("/v1/bots/{id}/collaboration_mode", set_mode_of("bot"))
+        .route(
+            "/v1/workflows/{id}/collaboration_mode",
+            set_mode_of("workflow"),
+        )
 }
 
 fn member_workspace(state: &AppState, authed: &Authed, id: &str) -> Result<(), ApiError> {
@@ -571,57 +574,6 @@ fn remove_collaborator(
     Ok(envelope::ok(json!({})))
 }
 
-async fn add_bot_collaborators(
-    State(state): State<AppState>,
-    _authed: Authed,
-    Path(id): Path<String>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    add_collaborators(&state, "bot", &id, body)
-}
-
-async fn add_workflow_collaborators(
-    State(state): State<AppState>,
-    _authed: Authed,
-    Path(id): Path<String>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    add_collaborators(&state, "workflow", &id, body)
-}
-
-async fn add_app_collaborators(
-    State(state): State<AppState>,
-    _authed: Authed,
-    Path(id): Path<String>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    add_collaborators(&state, "app", &id, body)
-}
-
-async fn remove_bot_collaborator(
-    State(state): State<AppState>,
-    _authed: Authed,
-    Path((id, user)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    remove_collaborator(&state, "bot", &id, &user)
-}
-
-async fn remove_workflow_collaborator(
-    State(state): State<AppState>,
-    _authed: Authed,
-    Path((id, user)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    remove_collaborator(&state, "workflow", &id, &user)
-}
-
-async fn remove_app_collaborator(
-    State(state): State<AppState>,
-    _authed: Authed,
-    Path((id, user)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    remove_collaborator(&state, "app", &id, &user)
-}
-
 #[derive(Deserialize)]
 struct ModeBody {
     #[serde(default)]
@@ -662,20 +614,33 @@ fn set_mode(state: &AppState, kind: &str, id: &str, body: JsonBody) -> Result<Re
     Ok(envelope::ok(json!({})))
 }
 
-async fn bot_mode(
-    State(state): State<AppState>,
-    _authed: Authed,
-    Path(id): Path<String>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    set_mode(&state, "bot", &id, body)
+// One handler per route kind: the three resources share the same collaborator rules and differ
+// only in the store key's prefix.
+
+fn add_collaborators_of(kind: &'static str) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              _authed: Authed,
+              Path(id): Path<String>,
+              body: JsonBody| async move { add_collaborators(&state, kind, &id, body) },
+    )
 }
 
-async fn workflow_mode(
-    State(state): State<AppState>,
-    _authed: Authed,
-    Path(id): Path<String>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    set_mode(&state, "workflow", &id, body)
+fn remove_collaborator_of(kind: &'static str) -> MethodRouter<AppState> {
+    delete(
+        move |State(state): State<AppState>,
+              _authed: Authed,
+              Path((id, user)): Path<(String, String)>| async move {
+            remove_collaborator(&state, kind, &id, &user)
+        },
+    )
+}
+
+fn set_mode_of(kind: &'static str) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              _authed: Authed,
+              Path(id): Path<String>,
+              body: JsonBody| async move { set_mode(&state, kind, &id, body) },
+    )
 }
