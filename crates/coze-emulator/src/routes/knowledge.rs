@@ -6,7 +6,9 @@
 //! emulator's clock (status 0 "processing", then 1 "completed"); `POST /_emulator/clock` moves
 //! it along. Text comes from `file_base64`, an uploaded `source_file_id` or (not fetched) a
 //! `web_url`. The document routes answer with their payload at the top level
-//! (`document_infos`, `total`), as Coze does.
+//! (`document_infos`, `total`), as Coze does. The list also answers a GET with `dataset_id`,
+//! `page` and `size` in the query: the deprecated `knowledge.documents.list` of @coze/api
+//! sends that.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
