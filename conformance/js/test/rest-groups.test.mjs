@@ -160,28 +160,31 @@ test('collaborators: single mode refuses, collaboration mode takes workspace mem
   const team = await teamWith(member);
   const { bot_id } = await coze.bots.create({ space_id: team.id, name: `collab-${randomUUID().slice(0, 4)}` });
 
-  await refused(coze.post(`/v1/bots/${bot_id}/collaborators`, { collaborators: [{ user_id: member }] }), BadRequestError, 4000, /single mode/);
+  const collab = { collaborators: [{ user_id: member }] };
+  await refused(coze.post(`/v1/bots/${bot_id}/collaborators`, collab), BadRequestError, 4000, /single mode/);
   await post(`/v1/bots/${bot_id}/collaboration_mode`, { collaboration_mode: 'collaboration' });
-  await refused(coze.post(`/v1/bots/${bot_id}/collaborators`, { collaborators: [{ user_id: '999' }] }), PermissionDeniedError, 4101, /not a member/);
-  await post(`/v1/bots/${bot_id}/collaborators`, { collaborators: [{ user_id: member }] });
+  const stranger = { collaborators: [{ user_id: '999' }] };
+  await refused(coze.post(`/v1/bots/${bot_id}/collaborators`, stranger), PermissionDeniedError, 4101, /not a member/);
+  await post(`/v1/bots/${bot_id}/collaborators`, collab);
   // A bot with collaborators cannot go back to single mode; removing them first allows it.
-  await refused(coze.post(`/v1/bots/${bot_id}/collaboration_mode`, { collaboration_mode: 'single' }), BadRequestError, 4000, /collaborators/);
+  const single = { collaboration_mode: 'single' };
+  await refused(coze.post(`/v1/bots/${bot_id}/collaboration_mode`, single), BadRequestError, 4000, /collaborators/);
   await del(`/v1/bots/${bot_id}/collaborators/${member}`);
   await refused(coze.makeRequest(`/v1/bots/${bot_id}/collaborators/${member}`, 'DELETE'), NotFoundError, 4200);
-  await post(`/v1/bots/${bot_id}/collaboration_mode`, { collaboration_mode: 'single' });
+  await post(`/v1/bots/${bot_id}/collaboration_mode`, single);
   await refused(coze.post(`/v1/bots/${bot_id}/collaboration_mode`, { collaboration_mode: 'shared' }), BadRequestError, 4000);
 
   // Workflows live in the personal workspace: nobody else is a member there.
   const wf = emu.info.workflows.greeting;
   await post(`/v1/workflows/${wf}/collaboration_mode`, { collaboration_mode: 'collaboration' });
-  await refused(coze.post(`/v1/workflows/${wf}/collaborators`, { collaborators: [{ user_id: member }] }), PermissionDeniedError, 4101);
-  await refused(coze.post('/v1/workflows/7390000000000999999/collaboration_mode', { collaboration_mode: 'single' }), NotFoundError, 4200);
+  await refused(coze.post(`/v1/workflows/${wf}/collaborators`, collab), PermissionDeniedError, 4101);
+  await refused(coze.post('/v1/workflows/7390000000000999999/collaboration_mode', single), NotFoundError, 4200);
 
   // Apps take collaborators without a mode switch.
   const app = only((await get('/v1/apps', { workspace_id: team.id })).items, 'team app');
-  await post(`/v1/apps/${app.id}/collaborators`, { collaborators: [{ user_id: member }] });
+  await post(`/v1/apps/${app.id}/collaborators`, collab);
   await del(`/v1/apps/${app.id}/collaborators/${member}`);
-  await refused(coze.post('/v1/apps/7000000000000000006/collaborators', { collaborators: [{ user_id: member }] }), NotFoundError, 4200);
+  await refused(coze.post('/v1/apps/7000000000000000006/collaborators', collab), NotFoundError, 4200);
 });
 
 test('versions: a bot has draft and online versions, a workflow v0.0.1', async () => {
