@@ -433,6 +433,7 @@ impl Drop for Emulator {
 pub fn router(state: AppState) -> Router {
     routes::routes()
         .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(wrong_method)
         .layer(from_fn_with_state(state.clone(), faults::middleware))
         .layer(from_fn_with_state(state.clone(), limits::middleware))
         .with_state(state)
@@ -446,6 +447,19 @@ async fn unknown_endpoint(request: axum::extract::Request) -> Response {
     );
     envelope::ApiError::new(4000, msg)
         .with_status(axum::http::StatusCode::NOT_FOUND)
+        .into_response()
+}
+
+/// A known path called with a method it does not take: Coze's envelope (code 4000) on a 405, so
+/// an SDK reports the message instead of a bare HTTP status.
+async fn wrong_method(request: axum::extract::Request) -> Response {
+    let msg = format!(
+        "{} is not a method of {}; check the method in the API reference",
+        request.method(),
+        request.uri().path()
+    );
+    envelope::ApiError::new(4000, msg)
+        .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
         .into_response()
 }
 

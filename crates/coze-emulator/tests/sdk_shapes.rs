@@ -132,3 +132,36 @@ async fn folder_and_app_ids_fit_in_an_int64() {
     assert_eq!(folder["data"]["workspace_id"], team.as_str());
     emu.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_wrong_method_is_a_coze_refusal_not_a_bare_405() {
+    let emu = Emulator::start().await.unwrap();
+    let http = Client::builder().no_proxy().build().unwrap();
+    let resp = http
+        .get(format!("{}/v1/api_apps", emu.base_url()))
+        .bearer_auth(emu.pat())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], 4000, "{body}");
+    let msg = body["msg"].as_str().unwrap();
+    assert!(msg.contains("GET") && msg.contains("/v1/api_apps"), "{msg}");
+    assert!(
+        body["detail"]["logid"]
+            .as_str()
+            .is_some_and(|l| !l.is_empty()),
+        "{body}"
+    );
+    // The right method still works.
+    let ok = call(
+        &emu,
+        Method::POST,
+        "/v1/api_apps",
+        Some(json!({"app_type": "normal", "name": "hooks"})),
+    )
+    .await;
+    assert_eq!(ok["code"], 0, "{ok}");
+    emu.shutdown().await.unwrap();
+}
