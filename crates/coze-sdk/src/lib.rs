@@ -96,6 +96,7 @@ mod retry;
 mod secret;
 pub mod sse;
 pub mod stream;
+pub mod templates;
 mod token;
 pub mod types;
 pub mod users;
@@ -124,6 +125,7 @@ pub use region::{CN_BASE_URL, COM_BASE_URL, ENV_API_BASE, ENV_API_TOKEN, Region,
 pub use response::bench_classify;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use templates::TemplatesApi;
 pub use token::{BoxFuture, StaticToken, TokenSource};
 pub use types::bots::{
     Bot, BotList, BotPublishStatus, CreateBotRequest, ListBotsRequest, ModelInfo, OnboardingInfo,

@@ -13,6 +13,7 @@ pub mod chatflow;
 pub mod commerce;
 pub mod conversations;
 pub mod emulator;
+pub mod extras;
 pub mod files;
 pub mod glif;
 pub mod knowledge;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(members::routes())
         .merge(apps::routes())
         .merge(commerce::routes())
+        .merge(extras::routes())
 }
 
 /// The query string as a map; a parameter given with an empty value counts as absent.

@@ -11,6 +11,7 @@ pub mod datasets;
 pub mod files;
 pub mod members;
 pub mod messages;
+pub mod templates;
 pub mod users;
 pub mod variables;
 pub mod versions;
