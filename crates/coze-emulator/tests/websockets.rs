@@ -619,3 +619,70 @@ async fn transcriptions_of_wav_and_pcm() {
         "input_audio_buffer.cleared"
     );
 }
+
+#[tokio::test]
+async fn event_subscriptions_filter_what_is_sent() {
+    let emu = Emulator::start().await.unwrap();
+    let mut ws = connect(&emu, &format!("/v1/chat?bot_id={}", emu.bots().echo)).await;
+    next(&mut ws).await.unwrap();
+    send(
+        &mut ws,
+        "chat.update",
+        Some(json!({"event_subscriptions": ["chat.updated", "conversation.message.delta", "conversation.chat.completed"]})),
+    )
+    .await;
+    assert_eq!(next(&mut ws).await.unwrap()["event_type"], "chat.updated");
+    send(
+        &mut ws,
+        "conversation.message.create",
+        Some(json!({"content": "text only", "content_type": "text", "role": "user"})),
+    )
+    .await;
+    let events = until(&mut ws, "conversation.chat.completed").await;
+    let t = types(&events);
+    assert!(
+        t[..t.len() - 1]
+            .iter()
+            .all(|e| *e == "conversation.message.delta"),
+        "{t:?}"
+    );
+    // Errors are always sent.
+    send(&mut ws, "nope", None).await;
+    assert_eq!(next(&mut ws).await.unwrap()["event_type"], "error");
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_answer_does_not_stop_the_chat() {
+    let emu = Emulator::start().await.unwrap();
+    emu.state().set_pace(coze_emulator::Pace::Custom {
+        first_token_ms: 100,
+        delta_interval_ms: 5,
+    });
+    let mut ws = connect(&emu, &format!("/v1/chat?bot_id={}", emu.bots().echo)).await;
+    next(&mut ws).await.unwrap();
+    send(
+        &mut ws,
+        "conversation.message.create",
+        Some(json!({"content": "bye", "content_type": "text", "role": "user"})),
+    )
+    .await;
+    let created = until(&mut ws, "conversation.chat.created").await;
+    let chat = created.last().unwrap()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    drop(ws);
+    for _ in 0..200 {
+        let status = emu
+            .state()
+            .store()
+            .chats
+            .get(&chat)
+            .map(|c| c.status.as_str());
+        if status == Some("completed") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the chat did not complete after the client left");
+}
