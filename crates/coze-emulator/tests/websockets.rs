@@ -686,3 +686,66 @@ async fn a_client_that_leaves_mid_answer_does_not_stop_the_chat() {
     }
     panic!("the chat did not complete after the client left");
 }
+
+/// Fuzz-ish: hundreds of random and mutated frames on each endpoint; the server answers
+/// what it can, refuses the rest, and the connection still works afterwards.
+#[tokio::test]
+async fn random_frames_never_break_a_connection() {
+    use rand::Rng as _;
+    let emu = Emulator::start().await.unwrap();
+    let endpoints = [
+        (
+            format!("/v1/chat?bot_id={}", emu.bots().echo),
+            "chat.update",
+            "chat.updated",
+        ),
+        (
+            "/v1/audio/speech".to_string(),
+            "speech.update",
+            "speech.updated",
+        ),
+        (
+            "/v1/audio/transcriptions".to_string(),
+            "transcriptions.update",
+            "transcriptions.updated",
+        ),
+    ];
+    let seeds = [
+        r#"{"event_type":"input_audio_buffer.append","data":{"delta":"UklGRiQAAABXQVZFZm10IBAAAAABAAEA"}}"#,
+        r#"{"event_type":"chat.update","data":{"output_audio":{"codec":"pcm","pcm_config":{"sample_rate":16000}}}}"#,
+        r#"{"event_type":"input_text_buffer.append","data":{"delta":"hi"}}"#,
+        r#"{"event_type":"transcriptions.update","data":{"input_audio":{"format":"pcm","sample_rate":8000}}}"#,
+        r#"{"event_type":"conversation.chat.submit_tool_outputs","data":{"chat_id":"1","tool_outputs":[{}]}}"#,
+    ];
+    let alphabet: &[u8] = b"{}[]\":,0123456789abcdefnrstu_.-=+/ \\";
+    let mut rng = rand::thread_rng();
+    for (path, update, updated) in endpoints {
+        let mut ws = connect(&emu, &path).await;
+        next(&mut ws).await.unwrap();
+        for round in 0..150 {
+            let text = if round % 2 == 0 {
+                let len = rng.gen_range(0..60);
+                (0..len)
+                    .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+                    .collect::<String>()
+            } else {
+                let mut bytes = seeds[round % seeds.len()].as_bytes().to_vec();
+                for _ in 0..rng.gen_range(1..4) {
+                    let at = rng.gen_range(0..bytes.len());
+                    bytes[at] = alphabet[rng.gen_range(0..alphabet.len())];
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            ws.send(Message::Text(text.into())).await.unwrap();
+        }
+        send(&mut ws, update, Some(json!({"sentinel": 7}))).await;
+        loop {
+            let event = next(&mut ws)
+                .await
+                .unwrap_or_else(|| panic!("{path}: closed"));
+            if event["event_type"] == updated && event["data"]["sentinel"] == 7 {
+                break;
+            }
+        }
+    }
+}
