@@ -9,6 +9,8 @@ reach a local server. The build clients take the WebSocket base directly; these 
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import io
 import queue
 import wave
@@ -28,6 +30,7 @@ from cozepy.websockets.audio.transcriptions import (
     WebsocketsAudioTranscriptionsBuildClient,
 )
 from cozepy.websockets.chat import (
+    AsyncWebsocketsChatBuildClient,
     ChatUpdateEvent,
     ConversationMessageCreateEvent,
     WebsocketsChatBuildClient,
@@ -194,8 +197,6 @@ def test_chat_with_audio_in_and_audio_out(emulator, bots, coze):
     deltas = of(events, "conversation.audio.delta")
     assert deltas and all(d.data.content_type == "audio" for d in deltas)
     assert order.index("conversation.audio.completed") < order.index("conversation.chat.completed")
-    import base64
-
     pcm = b"".join(base64.b64decode(d.data.content) for d in deltas)
     heard = coze.audio.transcriptions.create(file=("answer.wav", wav_bytes(pcm, 8000)))
     assert heard.text == answer
@@ -235,3 +236,43 @@ def test_auth_refused(emulator, bots):
         client.connect()
     assert "401" in str(refused.value)
     assert refused.value.logid
+
+
+def test_async_chat_client(emulator, bots):
+    """cozepy's asyncio client (another code path: websockets.asyncio) on the same socket."""
+
+    async def run():
+        events: "asyncio.Queue[Tuple[str, Any]]" = asyncio.Queue()
+        handlers = {}
+        for event_type in WebsocketsEventType:
+            if event_type == WebsocketsEventType.CLOSED:
+                continue
+
+            async def handler(cli, event, t=event_type.value):
+                await events.put((t, event))
+
+            handlers[event_type] = handler
+        client = AsyncWebsocketsChatBuildClient(ws_base(emulator), Requester(auth=TokenAuth(emulator.pat))).create(
+            bot_id=bots["echo"], on_event=handlers
+        )
+
+        async def until(last):
+            got = []
+            while True:
+                item = await asyncio.wait_for(events.get(), WAIT_S)
+                got.append(item)
+                if item[0] == last:
+                    return got
+
+        async with client():
+            await until("chat.created")
+            await client.conversation_message_create(
+                ConversationMessageCreateEvent.Data(role="user", content_type="text", content="async hello")
+            )
+            return await until("conversation.chat.completed")
+
+    events = asyncio.run(run())
+    answer = "".join(e.data.content for e in of(events, "conversation.message.delta"))
+    assert answer.startswith('You said: "async hello".')
+    assert of(events, "conversation.audio.delta")
+    assert of(events, "conversation.chat.completed")[0].data.status == "completed"
