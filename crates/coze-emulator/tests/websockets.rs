@@ -132,6 +132,12 @@ async fn text_chat_streams_the_answer_and_speaks_it() {
         16000
     );
     assert_eq!(updated["data"]["chat_config"]["user_id"], "ws-user");
+    // The settings in effect, defaults filled in.
+    assert_eq!(updated["data"]["output_audio"]["speech_rate"], 50);
+    assert_eq!(
+        updated["data"]["input_audio"],
+        json!({"format": "wav", "codec": "pcm", "sample_rate": 24000, "channel": 1, "bit_depth": 16})
+    );
 
     send(
         &mut ws,

@@ -500,6 +500,10 @@ impl ChatSession {
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(list);
         }
         wsevent::merge(&mut self.settings, data);
+        let output = self.output.to_json(self.settings.get("output_audio"));
+        self.settings.insert("output_audio".into(), output);
+        self.settings
+            .insert("input_audio".into(), self.input.to_json());
         self.conn
             .send("chat.updated", Some(Value::Object(self.settings.clone())))
             .await;
@@ -787,6 +791,8 @@ impl SpeechSession {
                 }
                 self.output = output;
                 wsevent::merge(&mut self.settings, &event.data);
+                let output = self.output.to_json(self.settings.get("output_audio"));
+                self.settings.insert("output_audio".into(), output);
                 self.conn
                     .send("speech.updated", Some(Value::Object(self.settings.clone())))
                     .await;
@@ -896,6 +902,8 @@ impl TranscriptionSession {
                     self.input = wsevent::input_audio(v, &self.input)?;
                 }
                 wsevent::merge(&mut self.settings, &event.data);
+                self.settings
+                    .insert("input_audio".into(), self.input.to_json());
                 self.conn
                     .send(
                         "transcriptions.updated",
