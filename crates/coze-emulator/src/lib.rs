@@ -53,7 +53,8 @@
 //! [`wsevent`]):
 //!
 //! - `GET /v1/chat?bot_id=…` (`device_id` accepted and ignored): `chat.created` on connect;
-//!   `chat.update` → `chat.updated` (the settings so far: `chat_config` with `user_id`,
+//!   `chat.update` → `chat.updated` (the settings so far, the audio ones with every default
+//!   filled in: `chat_config` with `user_id`,
 //!   `conversation_id`, `meta_data`, `custom_variables`, `auto_save_history`;
 //!   `input_audio`, `output_audio`, `event_subscriptions` to receive only the listed event
 //!   types); `conversation.message.create` (a user text) or `input_audio_buffer.append`
@@ -100,7 +101,10 @@
 //! `event_type`, bad base64, a setting out of range, an empty buffer, a cancel with nothing
 //! running: 4104, the chat refusals of `/v3/chat` such as 4016) gets an `error` event
 //! `{code, msg}` with the frame in `detail.origin_message`, and the connection stays open.
-//! Every server event carries `detail.logid` (one per connection) and a UUID `id`.
+//! Every server event carries `detail.logid` (one per connection) and a UUID `id`. The
+//! request faults of `/_emulator/faults` (`rate_limit`, `server_error`, `html_error`) refuse
+//! the handshake like any request; the stream faults (`cut_after_events`, `event_delay_ms`,
+//! `error_event`) apply to SSE streams only.
 //!
 //! The official SDKs reach it as follows. `@coze/api` takes the WebSocket base as its own
 //! option: `new CozeAPI({baseURL: "http://127.0.0.1:PORT", baseWsURL: "ws://127.0.0.1:PORT",

@@ -435,6 +435,28 @@ async fn auth_and_bot_refusals() {
         );
     }
 
+    // The request faults of /_emulator/faults refuse the handshake (here: 429, code 4013).
+    let fault: coze_emulator::FaultConfig = serde_json::from_value(
+        json!({"rate_limit": {"count": 1, "path_prefix": "/v1/audio/speech"}}),
+    )
+    .unwrap();
+    emu.faults().set(fault);
+    let mut request = ws_url(&emu, "/v1/audio/speech")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {}", emu.pat()).parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 429)
+        }
+        other => panic!("expected 429, got {other:?}"),
+    }
+    let mut ws = connect(&emu, "/v1/audio/speech").await;
+    assert_eq!(next(&mut ws).await.unwrap()["event_type"], "speech.created");
+
     // A plain GET is told to use a WebSocket client.
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let resp = http
