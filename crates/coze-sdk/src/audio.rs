@@ -117,7 +117,7 @@ impl AudioApi<'_> {
     ///
     /// # Errors
     /// API errors (4200 unknown live) and transport errors.
-    pub async fn live(&self, live_id: &str) -> Result<crate::types::templates::Live> {
+    pub async fn live(&self, live_id: &str) -> Result<crate::types::extras::Live> {
         let api = ApiRequest::get(format!(
             "/v1/audio/live/{}",
             crate::request::path_segment(live_id)

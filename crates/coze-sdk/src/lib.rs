@@ -102,6 +102,7 @@ pub mod types;
 pub mod users;
 pub mod variables;
 pub mod versions;
+pub mod voiceprints;
 pub mod workflows;
 pub mod workspaces;
 
@@ -152,5 +153,6 @@ pub use types::workflows::{
 pub use types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceRole, WorkspaceType};
 pub use users::UsersApi;
 pub use variables::VariablesApi;
+pub use voiceprints::VoiceprintGroupsApi;
 pub use workflows::{WorkflowStream, WorkflowsApi};
 pub use workspaces::WorkspacesApi;

@@ -7,7 +7,7 @@ use crate::client::{ApiRequest, Client};
 use crate::error::{Error, Result};
 use crate::ids::WorkspaceId;
 use crate::request::path_segment;
-use crate::types::templates::TemplateDuplicate;
+use crate::types::extras::TemplateDuplicate;
 
 /// Template endpoints. Get one with [`Client::templates`].
 #[derive(Debug, Clone, Copy)]

@@ -227,3 +227,108 @@ async fn enterprise_member_removal_connector_review_and_live() {
         .expect_err("no live");
     assert_eq!(code(&unknown), 4200);
 }
+
+#[tokio::test]
+async fn voiceprint_groups_identify_the_speaker_of_a_sample() {
+    use coze_sdk::types::audio::SpeechRequest;
+    use coze_sdk::types::extras::VoiceSample;
+
+    let (_emu, client) = start().await;
+    let voice = client
+        .audio()
+        .voices(false)
+        .collect_all()
+        .await
+        .expect("voices")
+        .remove(0)
+        .voice_id;
+    let speak = |text: &'static str| {
+        let client = client.clone();
+        let voice = voice.clone();
+        async move {
+            client
+                .audio()
+                .speech(&SpeechRequest::new(text, voice).format("wav"))
+                .await
+                .expect("speech")
+                .to_vec()
+        }
+    };
+    let mum = speak("hello there, how are you").await;
+    let dad = speak("zzzz ~~~~ zzzz ~~~~").await;
+
+    let vp = client.voiceprint_groups();
+    let group = vp
+        .create("Living room", Some("speaker 2"))
+        .await
+        .expect("group");
+    let mum_id = vp
+        .add_voiceprint(&group, "Mum", None, VoiceSample::wav(mum.clone()))
+        .await
+        .expect("mum");
+    let dad_id = vp
+        .add_voiceprint(&group, "Dad", Some("low voice"), VoiceSample::wav(dad))
+        .await
+        .expect("dad");
+    let prints = vp
+        .voiceprints(&group)
+        .collect_all()
+        .await
+        .expect("voiceprints");
+    assert_eq!(prints.len(), 2);
+    let groups = vp.list(Some("Living")).collect_all().await.expect("groups");
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].feature_count, 2);
+
+    let scores = vp
+        .identify(&group, VoiceSample::wav(mum.clone()), None)
+        .await
+        .expect("identify");
+    assert_eq!(scores.len(), 2);
+    assert_eq!(scores[0].feature_id, mum_id, "{scores:?}");
+    assert!((scores[0].score - 100.0).abs() < 1e-9, "{scores:?}");
+    assert!(scores[1].score < scores[0].score);
+    let top = vp
+        .identify(&group, VoiceSample::wav(mum.clone()), Some(1))
+        .await
+        .expect("top 1");
+    assert_eq!(top.len(), 1);
+
+    vp.update_voiceprint(&group, &mum_id, Some("Mother"), None, None)
+        .await
+        .expect("rename");
+    vp.delete_voiceprint(&group, &dad_id).await.expect("delete");
+    let prints = vp
+        .voiceprints(&group)
+        .collect_all()
+        .await
+        .expect("voiceprints");
+    assert_eq!(
+        prints.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["Mother"]
+    );
+    let silence = vp
+        .identify(&group, VoiceSample::pcm(vec![0; 32_000], 16_000, 1), None)
+        .await
+        .expect_err("no voice");
+    assert_eq!(code(&silence), 4000);
+    let long = vp
+        .create(&"x".repeat(21), None)
+        .await
+        .expect_err("long name");
+    assert_eq!(code(&long), 4000);
+    vp.delete(&group).await.expect("delete group");
+    let gone = vp
+        .voiceprints(&group)
+        .collect_all()
+        .await
+        .expect_err("gone");
+    assert_eq!(code(&gone), 4200);
+    assert!(
+        vp.list(None)
+            .collect_all()
+            .await
+            .expect("groups")
+            .is_empty()
+    );
+}

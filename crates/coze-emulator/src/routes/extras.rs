@@ -52,6 +52,8 @@ impl std::fmt::Debug for TemplateRecord {
 #[derive(Debug, Default)]
 pub struct ExtrasStore {
     pub templates: Vec<TemplateRecord>,
+    /// Voiceprint groups (`routes::voiceprints`).
+    pub voiceprints: super::voiceprints::VoiceprintStore,
 }
 
 /// Seeds the template catalogue and registers its ids under `"templates"` in the info.
@@ -95,6 +97,7 @@ pub fn routes() -> Router<AppState> {
             put(review_bot),
         )
         .route("/v1/audio/live/{live_id}", get(live))
+        .merge(super::voiceprints::routes())
 }
 
 #[derive(Deserialize)]

@@ -24,6 +24,7 @@ pub mod plugins;
 pub mod users;
 pub mod variables;
 pub mod versions;
+pub mod voiceprints;
 pub mod websockets;
 pub mod workflows;
 pub mod workspaces;
