@@ -2,7 +2,8 @@
 `templates.duplicate` (the copy is a bot you read back, publish and chat with),
 `api_apps.list/delete` and `api_apps.events.list/delete` (a deleted app or event is gone),
 `enterprises.members.delete`, `connectors.bots.update` (a connector's review result) and
-`audio.live.retrieve` (a room's live). Refusals carry Coze's codes."""
+`audio.live.retrieve` (a room's live), `audio.voiceprint_groups` and their `features` (the
+same recording identifies its speaker with score 100). Refusals carry Coze's codes."""
 
 from __future__ import annotations
 
@@ -104,3 +105,44 @@ def test_connector_bot_review_and_live(coze, bots):
     assert live.app_id == room.app_id
     assert [s.live_type for s in live.stream_infos] == ["origin"]
     _refused(4200, lambda: coze.audio.live.retrieve(live_id="7000000000000000010"))
+
+
+def test_voiceprint_groups_identify_the_speaker(coze, tmp_path):
+    voice = coze.audio.voices.list().items[0].voice_id
+
+    def sample(text, name):
+        path = tmp_path / name
+        coze.audio.speech.create(input=text, voice_id=voice, response_format="wav").write_to_file(str(path))
+        return path
+
+    mum, dad = sample("hello there, how are you", "mum.wav"), sample("zzzz ~~~~ zzzz ~~~~", "dad.wav")
+    vp = coze.audio.voiceprint_groups
+    name = f"room-{uuid.uuid4().hex[:6]}"
+    group = vp.create(name=name, desc="speaker 2").id
+    assert 0 < int(group) < 2**63
+    mum_id = vp.features.create(group_id=group, name="Mum", file=mum).id
+    dad_id = vp.features.create(group_id=group, name="Dad", desc="low voice", file=dad).id
+    assert {f.id for f in vp.features.list(group_id=group)} == {mum_id, dad_id}
+    listed = only(list(vp.list(name=name)), "group")
+    assert (listed.id, listed.name, listed.feature_count) == (group, name, 2)
+
+    scores = vp.speaker_identify(group_id=group, file=mum).feature_score_list
+    assert [s.feature_id for s in scores][0] == mum_id and scores[0].score == 100
+    assert scores[1].score < 100
+    # cozepy 0.20.0 puts numbers into the multipart body as they are, and httpx then fails
+    # before sending ("'int' object has no attribute 'read'"): pass them as strings.
+    assert len(vp.speaker_identify(group_id=group, file=mum, top_k="1").feature_score_list) == 1
+
+    vp.features.update(group_id=group, feature_id=mum_id, name="Mother")
+    vp.features.delete(group_id=group, feature_id=dad_id)
+    assert [f.name for f in vp.features.list(group_id=group)] == ["Mother"]
+    _refused(4200, lambda: vp.features.delete(group_id=group, feature_id=dad_id))
+    silence = tmp_path / "silence.pcm"
+    silence.write_bytes(bytes(32000))
+    _refused(4000, lambda: vp.speaker_identify(group_id=group, file=silence, sample_rate="16000", channel="1"))
+    _refused(4000, lambda: vp.create(name="x" * 21))
+    vp.update(group_id=group, name=f"{name}-2")
+    assert only(list(vp.list(group_id=group)), "group").name == f"{name}-2"
+    vp.delete(group_id=group)
+    _refused(4200, lambda: list(vp.features.list(group_id=group)))
+    assert not [g for g in vp.list() if g.id == group]

@@ -1,12 +1,16 @@
 // The calls of the official SDKs that the OpenAPI document does not list, against the emulator:
 // @coze/api's `templates.duplicate` (the copy is a draft bot you read back, publish and chat
-// with, behaving like its template) and `audio.live.retrieve` (a room's live); and, through the
+// with, behaving like its template), `audio.live.retrieve` (a room's live) and
+// `audio.voiceprintGroups` with its `features` (speaker identification); and, through the
 // SDK's own `get` / `put` / `makeRequest` (it has no client for them; cozepy and coze-go do):
 // API app list / delete and event list / delete, enterprise member delete, a connector's
 // review of a bot. Things deleted are gone; refusals carry Coze's codes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { APIError, BadRequestError, ChatStatus, NotFoundError } from '@coze/api';
 
 import { startEmulator, question, userId } from '../support.mjs';
@@ -118,4 +122,50 @@ test('enterprise member delete hands resources to another member; connector bot 
   await refused(coze.put(`/v1/connectors/1024/bots/${echo}`, { audit_status: 3 }), BadRequestError, 4000);
   await refused(coze.put(`/v1/connectors/1024/bots/${echo}`, { audit_status: 7 }), BadRequestError, 4000);
   await refused(coze.put('/v1/connectors/1024/bots/7000000000000000009', { audit_status: 2 }), NotFoundError, 4200);
+});
+
+test('audio.voiceprintGroups: voiceprints from samples, the same recording identifies its speaker', async (t) => {
+  const { voice_list: voices } = await coze.audio.voices.list();
+  const speak = async (input) =>
+    Buffer.from(await coze.audio.speech.create({ input, voice_id: voices[0].voice_id, response_format: 'wav' }));
+  // In Node the SDK's multipart (axios + form-data) takes streams, as for voice cloning.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coze-conformance-js-voiceprints-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const wavFile = (bytes, name) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, bytes);
+    return fs.createReadStream(file);
+  };
+  const mum = await speak('hello there, how are you');
+  const dad = await speak('zzzz ~~~~ zzzz ~~~~');
+  const vp = coze.audio.voiceprintGroups;
+  const name = `js-${randomUUID().slice(0, 6)}`;
+  const { id: group } = await vp.create({ name, desc: 'speaker 2' });
+  assert.ok(isInt64(group), group);
+  const { id: mumId } = await vp.features.create(group, { name: 'Mum', file: wavFile(mum, 'mum.wav') });
+  const { id: dadId } = await vp.features.create(group, { name: 'Dad', desc: 'low voice', file: wavFile(dad, 'dad.wav') });
+  const listed = await vp.list({ name });
+  assert.deepEqual(listed.items.map((g) => [g.id, g.feature_count]), [[group, 2]]);
+  assert.equal(listed.total, 1);
+
+  const { feature_score_list: scores } = await vp.features.speakerIdentify(group, { file: wavFile(mum, 'who.wav') });
+  assert.deepEqual([scores[0].feature_id, scores[0].score], [mumId, 100]);
+  assert.ok(scores[1].score < 100, JSON.stringify(scores));
+  const top = await vp.features.speakerIdentify(group, { file: wavFile(mum, 'who.wav'), top_k: 1 });
+  assert.equal(top.feature_score_list.length, 1);
+
+  await vp.features.update(group, mumId, { name: 'Mother' });
+  await vp.features.delete(group, dadId);
+  const features = await vp.features.list(group);
+  assert.deepEqual(features.items.map((f) => [f.name, f.group_id]), [['Mother', group]]);
+  await refused(vp.features.delete(group, dadId), NotFoundError, 4200);
+  const silence = wavFile(Buffer.alloc(32000), 'silence.pcm');
+  await refused(vp.features.speakerIdentify(group, { file: silence, sample_rate: 16000, channel: 1 }), BadRequestError, 4000);
+  await refused(vp.create({ name: 'x'.repeat(21) }), BadRequestError, 4000);
+
+  await vp.update(group, { name: `${name}-2` });
+  assert.equal((await vp.list({ group_id: group })).items[0].name, `${name}-2`);
+  await vp.delete(group);
+  await refused(vp.features.list(group), NotFoundError, 4200);
+  assert.ok(!(await vp.list()).items?.some((g) => g.id === group));
 });
