@@ -332,3 +332,61 @@ async fn voiceprint_groups_identify_the_speaker_of_a_sample() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn the_plugin_store_filters_sorts_and_pages() {
+    use coze_sdk::types::extras::StorePluginsQuery;
+
+    let (_emu, client) = start().await;
+    let all = client
+        .store_plugins(StorePluginsQuery::new())
+        .collect_all()
+        .await
+        .expect("store");
+    assert_eq!(all.len(), 3);
+    let heat: Vec<i64> = all.iter().map(|p| p.plugin_info.heat).collect();
+    assert!(
+        heat.windows(2).all(|w| w[0] >= w[1]),
+        "most popular first: {heat:?}"
+    );
+    assert!(
+        all.iter()
+            .all(|p| p.metainfo.entity_id.parse::<i64>().is_ok())
+    );
+
+    let third_party = client
+        .store_plugins(StorePluginsQuery::new().official(false))
+        .collect_all()
+        .await
+        .expect("third party");
+    assert_eq!(third_party.len(), 1);
+    assert!(!third_party[0].metainfo.is_official);
+
+    let category = all[0].metainfo.category.id.clone();
+    let in_category = client
+        .store_plugins(StorePluginsQuery::new().categories([category.clone()]))
+        .collect_all()
+        .await
+        .expect("category");
+    assert!(!in_category.is_empty());
+    assert!(
+        in_category
+            .iter()
+            .all(|p| p.metainfo.category.id == category)
+    );
+
+    let found = client
+        .store_plugins(StorePluginsQuery::new().keyword("SPEECH"))
+        .collect_all()
+        .await
+        .expect("keyword");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].metainfo.name, "Speech recognition");
+
+    let bad = client
+        .store_plugins(StorePluginsQuery::new().sort("cheapest"))
+        .collect_all()
+        .await
+        .expect_err("bad sort");
+    assert_eq!(code(&bad), 4000);
+}

@@ -1,6 +1,7 @@
 //! Calls the official SDKs (cozepy, @coze/api, coze-go) make that the OpenAPI document does
 //! not list: `POST /v1/templates/{id}/duplicate`, `PUT /v1/connectors/{id}/bots/{bot_id}`
-//! (a connector's review result for a bot) and `GET /v1/audio/live/{live_id}`. (API app list
+//! (a connector's review result for a bot), `GET /v1/audio/live/{live_id}` and
+//! `GET /v1/stores/plugins` (the plugin store, coze-go's `stores.plugins.list`). (API app list
 //! and delete, their events' list and delete are in `routes::apps`; enterprise member delete
 //! in `routes::members`.)
 //!
@@ -14,17 +15,21 @@
 //!   (`extra["connector_audit"]`).
 //! - Live: every audio room is a live whose one stream is the room's original audio; other
 //!   ids get 4200.
+//! - Plugin store: a fixed catalogue of three paid plugins (two official), filtered by
+//!   `keyword` (name or description, any case), `is_official` and `category_ids` (comma
+//!   separated or repeated), sorted by `sort_type` `heat` (default), `newest` or `relative`
+//!   (keyword matches in the name first); `page_size` 1 to 100, else 4000.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{JsonBody, opt_id};
+use super::{JsonBody, Params, opt_id, page_start};
 use crate::auth::Authed;
 use crate::bots::{self, Behavior};
 use crate::envelope::{self, ApiError};
@@ -97,6 +102,7 @@ pub fn routes() -> Router<AppState> {
             put(review_bot),
         )
         .route("/v1/audio/live/{live_id}", get(live))
+        .route("/v1/stores/plugins", get(store_plugins))
         .merge(super::voiceprints::routes())
 }
 
@@ -222,4 +228,148 @@ async fn live(
             {"stream_id": format!("{live_id}-origin"), "name": "original", "live_type": "origin"},
         ],
     })))
+}
+
+/// A plugin of the store's fixed catalogue.
+struct Listed {
+    product: &'static str,
+    id: &'static str,
+    name: &'static str,
+    description: &'static str,
+    category: (&'static str, &'static str),
+    official: bool,
+    listed_at: i64,
+    heat: i64,
+}
+
+/// The plugin store.
+const STORE: [Listed; 3] = [
+    Listed {
+        product: "7460000000000000101",
+        id: "7460000000000000001",
+        name: "Weather",
+        description: "Current weather and forecasts for any city",
+        category: ("7460000000000000901", "Utilities"),
+        official: true,
+        listed_at: 1_735_689_600,
+        heat: 1500,
+    },
+    Listed {
+        product: "7460000000000000102",
+        id: "7460000000000000002",
+        name: "Speech recognition",
+        description: "Turns recorded speech into text",
+        category: ("7460000000000000902", "Audio"),
+        official: true,
+        listed_at: 1_748_736_000,
+        heat: 900,
+    },
+    Listed {
+        product: "7460000000000000103",
+        id: "7460000000000000003",
+        name: "Glif",
+        description: "Runs glif.app AI apps (third-party)",
+        category: ("7460000000000000901", "Utilities"),
+        official: false,
+        listed_at: 1_751_328_000,
+        heat: 300,
+    },
+];
+
+async fn store_plugins(
+    _authed: Authed,
+    params: Params,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let num = params.int("page_num", 1)?;
+    let size = params.int("page_size", 20)?;
+    if !(1..=100).contains(&size) {
+        return Err(ApiError::bad_request(format!(
+            "page_size must be between 1 and 100, got {size}"
+        )));
+    }
+    let official = match params.get("is_official") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "is_official must be true or false, got {other:?}"
+            )));
+        }
+    };
+    let sort = params.get("sort_type").unwrap_or("heat");
+    if !["heat", "newest", "relative"].contains(&sort) {
+        return Err(ApiError::bad_request(format!(
+            "sort_type must be heat, newest or relative, got {sort:?}"
+        )));
+    }
+    let categories: Vec<String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "category_ids" || k == "category_ids[]")
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let keyword = params.get("keyword").map(str::to_lowercase);
+    let mut hits: Vec<_> = STORE
+        .iter()
+        .filter(|p| official.is_none_or(|o| p.official == o))
+        .filter(|p| categories.is_empty() || categories.iter().any(|c| c == p.category.0))
+        .filter(|p| {
+            keyword.as_deref().is_none_or(|k| {
+                p.name.to_lowercase().contains(k) || p.description.to_lowercase().contains(k)
+            })
+        })
+        .collect();
+    match sort {
+        "newest" => hits.sort_by_key(|p| std::cmp::Reverse(p.listed_at)),
+        "relative" => hits.sort_by_key(|p| {
+            let in_name = keyword
+                .as_deref()
+                .is_some_and(|k| p.name.to_lowercase().contains(k));
+            (!in_name, std::cmp::Reverse(p.heat))
+        }),
+        _ => hits.sort_by_key(|p| std::cmp::Reverse(p.heat)),
+    }
+    let start = page_start(num, size);
+    let page_len = usize::try_from(size).unwrap_or(20);
+    let has_more = hits.len() > start.saturating_add(page_len);
+    let items: Vec<Value> = hits
+        .into_iter()
+        .skip(start)
+        .take(page_len)
+        .map(|p| {
+            json!({
+                "metainfo": {
+                    "product_id": p.product,
+                    "entity_id": p.id,
+                    "entity_type": "plugin",
+                    "entity_version": "0",
+                    "name": p.name,
+                    "description": p.description,
+                    "category": {"id": p.category.0, "name": p.category.1},
+                    "icon_url": "",
+                    "listed_at": p.listed_at,
+                    "paid_type": "paid",
+                    "is_official": p.official,
+                },
+                "plugin_info": {
+                    "heat": p.heat,
+                    "description": p.description,
+                    "call_count": p.heat * 3,
+                    "success_rate": 0.98,
+                    "bots_use_count": p.heat / 100,
+                    "favorite_count": p.heat / 10,
+                    "is_call_available": true,
+                    "total_tools_count": 1,
+                    "avg_exec_duration_ms": 120.0,
+                    "associated_bots_use_count": p.heat / 50,
+                },
+            })
+        })
+        .collect();
+    Ok(envelope::ok(json!({"items": items, "has_more": has_more})))
 }
