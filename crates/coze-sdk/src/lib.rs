@@ -101,6 +101,7 @@ pub mod types;
 pub mod users;
 pub mod variables;
 pub mod versions;
+pub mod websocket;
 pub mod workflows;
 pub mod workspaces;
 
@@ -150,5 +151,6 @@ pub use types::workflows::{
 pub use types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceRole, WorkspaceType};
 pub use users::UsersApi;
 pub use variables::VariablesApi;
+pub use websocket::WebsocketsApi;
 pub use workflows::{WorkflowStream, WorkflowsApi};
 pub use workspaces::WorkspacesApi;
