@@ -178,6 +178,7 @@ pub mod sse;
 pub mod state;
 pub mod tone;
 pub mod workflows;
+pub mod wsevent;
 
 use std::fmt;
 use std::future::Future;
