@@ -212,12 +212,9 @@ impl<E: ServerEvent> Events<E> {
 
     fn on_error(&mut self, e: tungstenite::Error) -> Option<Result<E>> {
         self.done = true;
-        if self.shared.closing.load(Ordering::SeqCst)
-            && matches!(
-                e,
-                tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed
-            )
-        {
+        // After the client's close, how the server ends the connection (a close frame, or
+        // a reset without one) changes nothing for the client.
+        if self.shared.closing.load(Ordering::SeqCst) {
             return None;
         }
         if self.shared.awaiting.load(Ordering::SeqCst) {
