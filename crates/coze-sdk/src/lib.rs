@@ -68,6 +68,11 @@
 //!   timestamps may be integers or numeric strings; missing optional fields take defaults.
 //! - **Tokens** are trimmed (a pasted trailing newline is harmless) and held in [`Secret`],
 //!   which never prints its value.
+//! - **WebSockets.** [`Client::websockets`] opens the voice chat, speech and transcription
+//!   WebSockets (`wss://ws.coze.com`, `wss://ws.coze.cn`, or derived from the base URL) with
+//!   typed events both ways. A connection is never reopened by itself (a new one is a new
+//!   session on Coze); a drop while an answer is awaited ends the stream with
+//!   [`Error::WebSocketCut`] after every event that arrived. See [`websocket`].
 
 #![warn(missing_docs)]
 

@@ -66,7 +66,7 @@
 //! in the URL (the JavaScript SDK also adds it as an `authorization` query parameter, which
 //! ends up in proxy logs; coze-rs does not) and is never logged. A handshake refused with
 //! HTTP 401 / code 4100 is retried once when the token source can refresh the token (OAuth);
-//! otherwise it is the [`Error`](crate::Error) the refusal describes, with its logid.
+//! otherwise it is the [`Error`] the refusal describes, with its logid.
 //!
 //! # Reconnection
 //!
@@ -91,16 +91,16 @@
 //!   `input_text_buffer.complete`, ...) or the server started one (`conversation.chat.created`),
 //!   and until the answer ends (`conversation.chat.completed` / `failed` / `canceled` /
 //!   `requires_action`, `speech.audio.completed`, `transcriptions.message.completed`), every
-//!   event that arrived is yielded and then a final `Err(`[`Error::WebSocketCut`](crate::Error::WebSocketCut)`)`
+//!   event that arrived is yielded and then a final `Err(`[`Error::WebSocketCut`]`)`
 //!   says the answer was cut and how (close code and reason, or the transport error). A close
 //!   while nothing is awaited ends the stream normally (`None`).
 //! - **Silence**: while an answer is awaited, no frame for the idle timeout (the client's
 //!   stream idle timeout, 120 s by default; set per connection with `idle_timeout`) ends the
-//!   stream with [`Error::StreamIdle`](crate::Error::StreamIdle). While nothing is awaited
+//!   stream with [`Error::StreamIdle`]. While nothing is awaited
 //!   (a user who has not spoken yet) there is no limit.
-//! - `error` events (a bad `chat.update`, a refused message) are an `Err(`[`Error::StreamEvent`](crate::Error::StreamEvent)`)`
+//! - `error` events (a bad `chat.update`, a refused message) are an `Err(`[`Error::StreamEvent`]`)`
 //!   item with Coze's code, message and logid; the stream goes on, as the connection does.
-//!   So does a frame that is not a valid event ([`Error::MalformedEvent`](crate::Error::MalformedEvent)).
+//!   So does a frame that is not a valid event ([`Error::MalformedEvent`]).
 //!
 //! Frames larger than the client's `max_event_size` (8 MiB by default) break the connection.
 //! `coze -v` logs one line per connection (URL, status, logid), never the headers or the
