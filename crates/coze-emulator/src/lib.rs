@@ -100,12 +100,17 @@
 //! - `meta_data`: at most 16 pairs, keys of 1-64 and string values of up to 512 characters.
 //! - Files: 4300 empty, 4301 more than one, 4302 beyond `max_upload_bytes`.
 //! - Body size, before the body is read: see [`limits`] (HTTP 413).
+//! - A path the emulator does not serve: 4000 "does not implement" (HTTP 404); a path it
+//!   serves called with another method: 4000 (HTTP 405). Both in Coze's envelope, so an SDK
+//!   shows the message.
 //!
 //! Where the docs and the official SDKs disagree, what the SDKs send is accepted:
 //! `@coze/api` types object_string `content` as an item array (it stringifies it for chats
 //! only), so an array with `content_type: object_string` is accepted as that string; cozepy
 //! retrieves chats by POST where the docs say GET, and sends `conversation_id=` empty (taken
-//! as absent); cozepy lists bots with `page_index` where the docs say `page_num`.
+//! as absent); cozepy lists bots with `page_index` where the docs say `page_num`; the
+//! deprecated `knowledge.documents.list` of `@coze/api` lists documents with a GET and a query
+//! where the docs say POST.
 //!
 //! # Capacity
 //!
@@ -434,6 +439,7 @@ impl Drop for Emulator {
 pub fn router(state: AppState) -> Router {
     routes::routes()
         .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(wrong_method)
         .layer(from_fn_with_state(state.clone(), faults::middleware))
         .layer(from_fn_with_state(state.clone(), limits::middleware))
         .with_state(state)
@@ -447,6 +453,19 @@ async fn unknown_endpoint(request: axum::extract::Request) -> Response {
     );
     envelope::ApiError::new(4000, msg)
         .with_status(axum::http::StatusCode::NOT_FOUND)
+        .into_response()
+}
+
+/// A known path called with a method it does not take: Coze's envelope (code 4000) on a 405, so
+/// an SDK reports the message instead of a bare HTTP status.
+async fn wrong_method(request: axum::extract::Request) -> Response {
+    let msg = format!(
+        "{} is not a method of {}; check the method in the API reference",
+        request.method(),
+        request.uri().path()
+    );
+    envelope::ApiError::new(4000, msg)
+        .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
         .into_response()
 }
 
