@@ -215,7 +215,42 @@ impl Default for OutputAudio {
     }
 }
 
+impl InputAudio {
+    /// The settings as `*.updated` events report them (every field filled in).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "format": self.format,
+            "codec": self.codec,
+            "sample_rate": self.sample_rate,
+            "channel": self.channel,
+            "bit_depth": self.bit_depth,
+        })
+    }
+}
+
 impl OutputAudio {
+    /// The settings as `*.updated` events report them: what the client sent (`given`), with
+    /// the codec, sample rate, speech rate and voice in effect filled in.
+    pub fn to_json(&self, given: Option<&Value>) -> Value {
+        let mut out = given
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        out.insert("codec".into(), json!(self.codec));
+        let mut pcm = out
+            .get("pcm_config")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        pcm.insert("sample_rate".into(), json!(self.sample_rate));
+        out.insert("pcm_config".into(), Value::Object(pcm));
+        out.insert("speech_rate".into(), json!(self.speech_rate));
+        if let Some(voice) = &self.voice_id {
+            out.insert("voice_id".into(), json!(voice));
+        }
+        Value::Object(out)
+    }
+
     /// The tone speed for [`crate::tone::pcm`].
     pub fn speed(&self) -> f64 {
         1.0 + self.speech_rate as f64 / 100.0

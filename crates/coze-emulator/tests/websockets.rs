@@ -132,6 +132,12 @@ async fn text_chat_streams_the_answer_and_speaks_it() {
         16000
     );
     assert_eq!(updated["data"]["chat_config"]["user_id"], "ws-user");
+    // The settings in effect, defaults filled in.
+    assert_eq!(updated["data"]["output_audio"]["speech_rate"], 50);
+    assert_eq!(
+        updated["data"]["input_audio"],
+        json!({"format": "wav", "codec": "pcm", "sample_rate": 24000, "channel": 1, "bit_depth": 16})
+    );
 
     send(
         &mut ws,
@@ -429,6 +435,28 @@ async fn auth_and_bot_refusals() {
         );
     }
 
+    // The request faults of /_emulator/faults refuse the handshake (here: 429, code 4013).
+    let fault: coze_emulator::FaultConfig = serde_json::from_value(
+        json!({"rate_limit": {"count": 1, "path_prefix": "/v1/audio/speech"}}),
+    )
+    .unwrap();
+    emu.faults().set(fault);
+    let mut request = ws_url(&emu, "/v1/audio/speech")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {}", emu.pat()).parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 429)
+        }
+        other => panic!("expected 429, got {other:?}"),
+    }
+    let mut ws = connect(&emu, "/v1/audio/speech").await;
+    assert_eq!(next(&mut ws).await.unwrap()["event_type"], "speech.created");
+
     // A plain GET is told to use a WebSocket client.
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let resp = http
@@ -618,4 +646,134 @@ async fn transcriptions_of_wav_and_pcm() {
         next(&mut ws).await.unwrap()["event_type"],
         "input_audio_buffer.cleared"
     );
+}
+
+#[tokio::test]
+async fn event_subscriptions_filter_what_is_sent() {
+    let emu = Emulator::start().await.unwrap();
+    let mut ws = connect(&emu, &format!("/v1/chat?bot_id={}", emu.bots().echo)).await;
+    next(&mut ws).await.unwrap();
+    send(
+        &mut ws,
+        "chat.update",
+        Some(json!({"event_subscriptions": ["chat.updated", "conversation.message.delta", "conversation.chat.completed"]})),
+    )
+    .await;
+    assert_eq!(next(&mut ws).await.unwrap()["event_type"], "chat.updated");
+    send(
+        &mut ws,
+        "conversation.message.create",
+        Some(json!({"content": "text only", "content_type": "text", "role": "user"})),
+    )
+    .await;
+    let events = until(&mut ws, "conversation.chat.completed").await;
+    let t = types(&events);
+    assert!(
+        t[..t.len() - 1]
+            .iter()
+            .all(|e| *e == "conversation.message.delta"),
+        "{t:?}"
+    );
+    // Errors are always sent.
+    send(&mut ws, "nope", None).await;
+    assert_eq!(next(&mut ws).await.unwrap()["event_type"], "error");
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_answer_does_not_stop_the_chat() {
+    let emu = Emulator::start().await.unwrap();
+    emu.state().set_pace(coze_emulator::Pace::Custom {
+        first_token_ms: 100,
+        delta_interval_ms: 5,
+    });
+    let mut ws = connect(&emu, &format!("/v1/chat?bot_id={}", emu.bots().echo)).await;
+    next(&mut ws).await.unwrap();
+    send(
+        &mut ws,
+        "conversation.message.create",
+        Some(json!({"content": "bye", "content_type": "text", "role": "user"})),
+    )
+    .await;
+    let created = until(&mut ws, "conversation.chat.created").await;
+    let chat = created.last().unwrap()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    drop(ws);
+    for _ in 0..200 {
+        let status = emu
+            .state()
+            .store()
+            .chats
+            .get(&chat)
+            .map(|c| c.status.as_str());
+        if status == Some("completed") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the chat did not complete after the client left");
+}
+
+/// Fuzz-ish: hundreds of random and mutated frames on each endpoint; the server answers
+/// what it can, refuses the rest, and the connection still works afterwards.
+#[tokio::test]
+async fn random_frames_never_break_a_connection() {
+    use rand::Rng as _;
+    let emu = Emulator::start().await.unwrap();
+    let endpoints = [
+        (
+            format!("/v1/chat?bot_id={}", emu.bots().echo),
+            "chat.update",
+            "chat.updated",
+        ),
+        (
+            "/v1/audio/speech".to_string(),
+            "speech.update",
+            "speech.updated",
+        ),
+        (
+            "/v1/audio/transcriptions".to_string(),
+            "transcriptions.update",
+            "transcriptions.updated",
+        ),
+    ];
+    let seeds = [
+        r#"{"event_type":"input_audio_buffer.append","data":{"delta":"UklGRiQAAABXQVZFZm10IBAAAAABAAEA"}}"#,
+        r#"{"event_type":"chat.update","data":{"output_audio":{"codec":"pcm","pcm_config":{"sample_rate":16000}}}}"#,
+        r#"{"event_type":"input_text_buffer.append","data":{"delta":"hi"}}"#,
+        r#"{"event_type":"transcriptions.update","data":{"input_audio":{"format":"pcm","sample_rate":8000}}}"#,
+        r#"{"event_type":"conversation.chat.submit_tool_outputs","data":{"chat_id":"1","tool_outputs":[{}]}}"#,
+    ];
+    let alphabet: &[u8] = b"{}[]\":,0123456789abcdefnrstu_.-=+/ \\";
+    let mut rng = rand::thread_rng();
+    for (path, update, updated) in endpoints {
+        let mut ws = connect(&emu, &path).await;
+        next(&mut ws).await.unwrap();
+        for round in 0..150 {
+            let text = if round % 2 == 0 {
+                let len = rng.gen_range(0..60);
+                (0..len)
+                    .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+                    .collect::<String>()
+            } else {
+                let mut bytes = seeds[round % seeds.len()].as_bytes().to_vec();
+                for _ in 0..rng.gen_range(1..4) {
+                    let at = rng.gen_range(0..bytes.len());
+                    bytes[at] = alphabet[rng.gen_range(0..alphabet.len())];
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            ws.send(Message::Text(text.into())).await.unwrap();
+        }
+        send(&mut ws, update, Some(json!({"sentinel": 7}))).await;
+        loop {
+            let event = next(&mut ws)
+                .await
+                .unwrap_or_else(|| panic!("{path}: closed"));
+            if event["event_type"] == updated && event["data"]["sentinel"] == 7 {
+                break;
+            }
+        }
+    }
 }

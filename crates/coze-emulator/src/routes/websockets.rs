@@ -45,8 +45,9 @@ use crate::wsevent::{self, ClientEvent, EventError, InputAudio, OutputAudio};
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 /// Most audio one buffer holds before `complete` (about 5 minutes at 48 kHz).
 pub const MAX_AUDIO_BUFFER: usize = 32 * 1024 * 1024;
-/// Most text a speech buffer holds (what the tone codec can frame).
-pub const MAX_TEXT_BUFFER: usize = u16::MAX as usize;
+/// Most text a speech buffer holds, and most of an answer that is spoken (4 KiB of text is
+/// about 8 minutes of tones; longer answers are spoken up to that length).
+pub const MAX_TEXT_BUFFER: usize = 4096;
 /// Audio deltas are about this long, and at most [`MAX_AUDIO_DELTAS`] per answer.
 const AUDIO_CHUNK_MS: u32 = 200;
 const MAX_AUDIO_DELTAS: usize = 32;
@@ -499,6 +500,10 @@ impl ChatSession {
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(list);
         }
         wsevent::merge(&mut self.settings, data);
+        let output = self.output.to_json(self.settings.get("output_audio"));
+        self.settings.insert("output_audio".into(), output);
+        self.settings
+            .insert("input_audio".into(), self.input.to_json());
         self.conn
             .send("chat.updated", Some(Value::Object(self.settings.clone())))
             .await;
@@ -680,6 +685,7 @@ async fn speak(
     pace: crate::Pace,
     cancel: &AtomicBool,
 ) {
+    let text = wsevent::cut(text, MAX_TEXT_BUFFER);
     let samples = tone::pcm(text, output.sample_rate, output.speed());
     let chunks = wsevent::audio_chunks(
         &samples,
@@ -785,6 +791,8 @@ impl SpeechSession {
                 }
                 self.output = output;
                 wsevent::merge(&mut self.settings, &event.data);
+                let output = self.output.to_json(self.settings.get("output_audio"));
+                self.settings.insert("output_audio".into(), output);
                 self.conn
                     .send("speech.updated", Some(Value::Object(self.settings.clone())))
                     .await;
@@ -894,6 +902,8 @@ impl TranscriptionSession {
                     self.input = wsevent::input_audio(v, &self.input)?;
                 }
                 wsevent::merge(&mut self.settings, &event.data);
+                self.settings
+                    .insert("input_audio".into(), self.input.to_json());
                 self.conn
                     .send(
                         "transcriptions.updated",
