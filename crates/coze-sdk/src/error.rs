@@ -395,8 +395,8 @@ impl Error {
                     .to_owned(),
             ),
             Error::WebSocket { .. } => Some(
-                "check the network and the base URL; a WebSocket base URL of its own is set \
-                 with ClientBuilder::websocket_base_url"
+                "check the network and the WebSocket address (derived from the base URL: \
+                 https://api.coze.com becomes wss://ws.coze.com)"
                     .to_owned(),
             ),
             Error::WebSocketCut { .. } => Some(

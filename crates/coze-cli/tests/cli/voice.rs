@@ -188,6 +188,7 @@ fn refusals_show_code_and_logid_and_never_the_token() {
     let r = run(fx
         .bare()
         .args([
+            "-v",
             "--base-url",
             fx.emu.base_url(),
             "--token",
@@ -201,6 +202,21 @@ fn refusals_show_code_and_logid_and_never_the_token() {
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(r.stderr.contains("4100"), "{}", r.stderr);
     assert!(!r.stderr.contains("pat_wrong_voice_token"), "{}", r.stderr);
+    assert!(r.stderr.contains("coze websocket refused"), "{}", r.stderr);
+
+    // `-v` logs the connection, never the token.
+    let r = run(fx
+        .coze()
+        .args(["-v", "chat", "--bot", &fx.bot("echo")])
+        .arg("--voice")
+        .arg(&input));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("coze websocket connected"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(fx.emu.pat()), "{}", r.stderr);
 }
 
 /// A proxy in front of the emulator that forwards the server's WebSocket frames and drops

@@ -439,7 +439,7 @@ async fn handshake(
     };
     let mut request = url
         .into_client_request()
-        .map_err(|e| ws_error(format!("invalid WebSocket URL: {}", describe(&e)), None))?;
+        .map_err(|e| ws_error(format!("invalid WebSocket URL: {}", describe(&e)), Some(e)))?;
     let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
         Error::Config("the token contains characters not allowed in an HTTP header".into())
     })?;
