@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::wire::{
-    self, AnswerState, InputAudio, OutputAudio, Sealed, audio_delta, decode_audio, field,
+    self, AnswerState, Field, InputAudio, OutputAudio, Sealed, audio_delta, decode_audio,
+    string_field,
 };
 use crate::error::Result;
 use crate::ids::{ChatId, ConversationId};
@@ -386,8 +387,8 @@ struct Canceled {
 impl Sealed for ServerEvent {}
 
 impl wire::ServerEvent for ServerEvent {
-    fn from_wire(event_type: &str, mut data: Value) -> serde_json::Result<Self> {
-        use serde_json::from_value as de;
+    fn from_wire(event_type: &str, data: &str) -> serde_json::Result<Self> {
+        use serde_json::from_str as de;
         Ok(match event_type {
             "chat.created" => ServerEvent::Created,
             "chat.updated" => ServerEvent::Updated(Box::new(de(data)?)),
@@ -396,15 +397,13 @@ impl wire::ServerEvent for ServerEvent {
             "conversation.message.delta" => ServerEvent::MessageDelta(de(data)?),
             "conversation.message.completed" => ServerEvent::MessageCompleted(de(data)?),
             "conversation.audio.sentence_start" => ServerEvent::AudioSentenceStart {
-                text: field(&mut data, "text")?,
+                text: string_field(data, Field::Text)?,
             },
             "conversation.audio.delta" => {
-                let content: String = field(&mut data, "content")?;
-                let audio = decode_audio(&content)?;
-                ServerEvent::AudioDelta(AudioDelta {
-                    message: de(data)?,
-                    audio,
-                })
+                let mut message: Message = de(data)?;
+                let audio = decode_audio(&message.content)?;
+                message.content = String::new();
+                ServerEvent::AudioDelta(AudioDelta { message, audio })
             }
             "conversation.audio.completed" => ServerEvent::AudioCompleted(de(data)?),
             "conversation.chat.completed" => ServerEvent::ChatCompleted(de(data)?),
@@ -418,10 +417,10 @@ impl wire::ServerEvent for ServerEvent {
                 }
             }
             "conversation.audio_transcript.update" => ServerEvent::AudioTranscriptUpdate {
-                content: field(&mut data, "content")?,
+                content: string_field(data, Field::Content)?,
             },
             "conversation.audio_transcript.completed" => ServerEvent::AudioTranscriptCompleted {
-                content: field(&mut data, "content")?,
+                content: string_field(data, Field::Content)?,
             },
             "input_audio_buffer.completed" => ServerEvent::InputAudioBufferCompleted,
             "input_audio_buffer.cleared" => ServerEvent::InputAudioBufferCleared,
@@ -430,7 +429,7 @@ impl wire::ServerEvent for ServerEvent {
             "conversation.cleared" => ServerEvent::ConversationCleared,
             other => ServerEvent::Unknown {
                 event_type: other.to_owned(),
-                data,
+                data: de(data)?,
             },
         })
     }

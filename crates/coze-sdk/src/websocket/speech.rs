@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::wire::{self, AnswerState, OutputAudio, Sealed, decode_audio, field};
+use super::wire::{self, AnswerState, Field, OutputAudio, Sealed, decode_audio, string_field};
 use crate::error::Result;
 
 /// The settings of a speech session (`speech.update`; echoed back by `speech.updated`).
@@ -120,22 +120,22 @@ pub enum ServerEvent {
 impl Sealed for ServerEvent {}
 
 impl wire::ServerEvent for ServerEvent {
-    fn from_wire(event_type: &str, mut data: Value) -> serde_json::Result<Self> {
+    fn from_wire(event_type: &str, data: &str) -> serde_json::Result<Self> {
         Ok(match event_type {
             "speech.created" => ServerEvent::Created,
-            "speech.updated" => ServerEvent::Updated(serde_json::from_value(data)?),
+            "speech.updated" => ServerEvent::Updated(serde_json::from_str(data)?),
             "input_text_buffer.completed" => ServerEvent::InputTextBufferCompleted,
             "conversation.audio.sentence_start" => ServerEvent::AudioSentenceStart {
-                text: field(&mut data, "text")?,
+                text: string_field(data, Field::Text)?,
             },
             "speech.audio.update" => {
-                let delta: String = field(&mut data, "delta")?;
+                let delta = string_field(data, Field::Delta)?;
                 ServerEvent::AudioUpdate(decode_audio(&delta)?)
             }
             "speech.audio.completed" => ServerEvent::AudioCompleted,
             other => ServerEvent::Unknown {
                 event_type: other.to_owned(),
-                data,
+                data: serde_json::from_str(data)?,
             },
         })
     }

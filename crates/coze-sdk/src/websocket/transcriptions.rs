@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::wire::{self, AnswerState, InputAudio, Sealed, audio_delta, field};
+use super::wire::{self, AnswerState, Field, InputAudio, Sealed, audio_delta, string_field};
 use crate::error::Result;
 
 /// The settings of a transcription session (`transcriptions.update`; echoed back by
@@ -122,19 +122,19 @@ pub enum ServerEvent {
 impl Sealed for ServerEvent {}
 
 impl wire::ServerEvent for ServerEvent {
-    fn from_wire(event_type: &str, mut data: Value) -> serde_json::Result<Self> {
+    fn from_wire(event_type: &str, data: &str) -> serde_json::Result<Self> {
         Ok(match event_type {
             "transcriptions.created" => ServerEvent::Created,
-            "transcriptions.updated" => ServerEvent::Updated(serde_json::from_value(data)?),
+            "transcriptions.updated" => ServerEvent::Updated(serde_json::from_str(data)?),
             "input_audio_buffer.completed" => ServerEvent::InputAudioBufferCompleted,
             "input_audio_buffer.cleared" => ServerEvent::InputAudioBufferCleared,
             "transcriptions.message.update" => ServerEvent::MessageUpdate {
-                content: field(&mut data, "content")?,
+                content: string_field(data, Field::Content)?,
             },
             "transcriptions.message.completed" => ServerEvent::MessageCompleted,
             other => ServerEvent::Unknown {
                 event_type: other.to_owned(),
-                data,
+                data: serde_json::from_str(data)?,
             },
         })
     }

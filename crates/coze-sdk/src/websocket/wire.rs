@@ -8,6 +8,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -47,12 +48,13 @@ pub trait ClientEvent: Sealed + Send + 'static {
 /// [`speech::ServerEvent`]: super::speech::ServerEvent
 /// [`transcriptions::ServerEvent`]: super::transcriptions::ServerEvent
 pub trait ServerEvent: Sealed + Sized + Send + 'static {
-    /// The typed event for `event_type`; `data` is `{}` when the frame had none.
-    /// Unknown event types become the `Unknown` variant, never an error.
+    /// The typed event for `event_type`; `data` is the raw JSON of the frame's `data`
+    /// (`{}` when the frame had none or `null`). Unknown event types become the `Unknown`
+    /// variant, never an error.
     ///
     /// # Errors
     /// The JSON error when the data of a known event does not have the documented shape.
-    fn from_wire(event_type: &str, data: Value) -> serde_json::Result<Self>;
+    fn from_wire(event_type: &str, data: &str) -> serde_json::Result<Self>;
 
     /// The wire name, e.g. `conversation.message.delta`.
     fn event_type(&self) -> &str;
@@ -83,13 +85,14 @@ struct Detail {
     logid: String,
 }
 
-/// The envelope of a server frame.
+/// The envelope of a server frame; `data` stays raw JSON until the event type is known, so
+/// it is decoded once, straight into its type.
 #[derive(Deserialize)]
-struct Incoming {
+struct Incoming<'a> {
     #[serde(default, deserialize_with = "null_default")]
     event_type: String,
-    #[serde(default)]
-    data: Value,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
     #[serde(default, deserialize_with = "null_default")]
     detail: Detail,
 }
@@ -139,12 +142,12 @@ pub(crate) fn decode_frame<E: ServerEvent>(bytes: &[u8]) -> Frame<E> {
             logid,
         };
     }
-    let data = match incoming.data {
-        Value::Null => Value::Object(Map::new()),
-        other => other,
+    let data = match incoming.data.map(RawValue::get) {
+        None | Some("null") => "{}",
+        Some(raw) => raw,
     };
     let event = if incoming.event_type == "error" {
-        let e: ErrorData = serde_json::from_value(data).unwrap_or_default();
+        let e: ErrorData = serde_json::from_str(data).unwrap_or_default();
         Err(Error::StreamEvent {
             code: e.code,
             msg: e.msg,
@@ -216,14 +219,41 @@ pub(crate) fn decode_audio(b64: &str) -> serde_json::Result<Vec<u8>> {
         .map_err(|e| serde::de::Error::custom(format!("audio is not valid base64: {e}")))
 }
 
-/// A field `name` of `data` decoded as `T` (missing → `T::default()`).
-pub(crate) fn field<T: serde::de::DeserializeOwned + Default>(
-    data: &mut Value,
-    name: &str,
-) -> serde_json::Result<T> {
-    match data.get_mut(name).map(Value::take) {
-        None | Some(Value::Null) => Ok(T::default()),
-        Some(v) => serde_json::from_value(v),
+/// The string field `text` / `content` / `delta` of a `data` object: missing or `null` is "".
+#[derive(Clone, Copy)]
+pub(crate) enum Field {
+    Text,
+    Content,
+    Delta,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TextData {
+    #[serde(deserialize_with = "null_default")]
+    text: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ContentData {
+    #[serde(deserialize_with = "null_default")]
+    content: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeltaData {
+    #[serde(deserialize_with = "null_default")]
+    delta: String,
+}
+
+/// One string field of `data`, decoded from its raw JSON.
+pub(crate) fn string_field(data: &str, field: Field) -> serde_json::Result<String> {
+    match field {
+        Field::Text => serde_json::from_str::<TextData>(data).map(|d| d.text),
+        Field::Content => serde_json::from_str::<ContentData>(data).map(|d| d.content),
+        Field::Delta => serde_json::from_str::<DeltaData>(data).map(|d| d.delta),
     }
 }
 
