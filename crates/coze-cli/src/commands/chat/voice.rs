@@ -211,7 +211,17 @@ pub async fn run(
     }
     conn.send(ClientEvent::update(update)).await?;
     let mut answer = Answer::default();
-    wait_for_settings(&mut conn, &mut answer).await?;
+    let settle = std::time::Duration::from_secs(30);
+    tokio::time::timeout(settle, wait_for_settings(&mut conn, &mut answer))
+        .await
+        .map_err(|_| {
+            CliError::failed(format!(
+                "Coze did not confirm the chat settings within {} s",
+                settle.as_secs()
+            ))
+            .with_logid(conn.logid())
+            .with_hint("retry; check the network if it persists")
+        })??;
 
     if !out.json() {
         out.dim(&format!(
