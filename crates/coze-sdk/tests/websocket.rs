@@ -561,3 +561,25 @@ async fn no_idle_limit_while_no_answer_is_awaited() {
     let events = until(&mut conn, |e| matches!(e, ServerEvent::ChatCompleted(_))).await;
     assert!(answer_text(&events).contains("now"));
 }
+
+#[tokio::test]
+async fn wss_goes_through_rustls_and_a_failed_tls_handshake_is_an_error() {
+    // A server that is not TLS: the rustls handshake starts (its configuration with the
+    // webpki roots is built) and fails cleanly.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        if let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        }
+    });
+    let client = coze_sdk::Client::builder()
+        .websocket_base_url(format!("wss://{addr}"))
+        .token("pat_x")
+        .retry(coze_sdk::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client.websockets().speech().connect().await.unwrap_err();
+    assert!(matches!(err, Error::WebSocket { .. }), "{err:?}");
+    assert!(!format!("{err:?}").contains("pat_x"), "{err:?}");
+}
