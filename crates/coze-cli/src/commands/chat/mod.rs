@@ -102,6 +102,7 @@ pub async fn run(args: ChatArgs, settings: &Settings) -> anyhow::Result<()> {
         },
         voice: args.voice.map(|input| voice::VoiceOptions {
             input,
+            render: !args.raw,
             audio_out: args.audio_out,
             voice_id: args.voice_id,
         }),

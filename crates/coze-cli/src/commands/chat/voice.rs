@@ -14,6 +14,7 @@ use coze_sdk::websocket::{ChatConnection, InputAudio, OutputAudio};
 use coze_sdk::{Client, MessageType};
 use futures_util::StreamExt as _;
 
+use super::answer::AnswerWriter;
 use super::turn::ctrl_c;
 use crate::error::CliError;
 use crate::output::{Output, clean};
@@ -29,6 +30,8 @@ const CHUNK_MS: usize = 100;
 #[derive(Debug, Clone)]
 pub struct VoiceOptions {
     pub input: PathBuf,
+    /// Render the answer's markdown on a terminal (not `--raw`).
+    pub render: bool,
     pub audio_out: Option<PathBuf>,
     pub voice_id: Option<String>,
 }
@@ -237,13 +240,16 @@ pub async fn run(
     }
     conn.send(ClientEvent::InputAudioBufferComplete).await?;
 
+    // The answer as the text chat shows it: markdown rendered on a terminal unless --raw.
+    let mut writer = AnswerWriter::stdout(options.render && !out.json());
     let end = tokio::select! {
-        end = receive(&mut conn, &mut answer, out) => end?,
+        end = receive(&mut conn, &mut answer, &mut writer, out) => end?,
         () = ctrl_c() => End::Interrupted,
     };
     if answer.started_text && !out.json() {
-        out.write("\n")?;
+        writer.write_delta("\n")?;
     }
+    writer.finish_answer()?;
     if matches!(end, End::Interrupted) {
         let _ = conn.send(ClientEvent::ConversationChatCancel).await;
     }
@@ -330,6 +336,7 @@ async fn wait_for_settings(conn: &mut ChatConnection, answer: &mut Answer) -> an
 async fn receive(
     conn: &mut ChatConnection,
     answer: &mut Answer,
+    writer: &mut AnswerWriter,
     out: &Output,
 ) -> anyhow::Result<End> {
     while let Some(item) = conn.next().await {
@@ -351,7 +358,8 @@ async fn receive(
             }
             ServerEvent::MessageDelta(m) if m.kind == MessageType::Answer => {
                 if !out.json() {
-                    out.write(&clean(&m.content))?;
+                    writer.write_delta(&m.content)?;
+                    writer.pause()?;
                 }
                 answer.started_text = true;
                 answer.text.push_str(&m.content);
