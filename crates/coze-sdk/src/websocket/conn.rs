@@ -250,11 +250,17 @@ impl<E: ServerEvent> Events<E> {
                 .and_then(|s| *s)
                 .map_or(self.last_frame, |s| s.max(self.last_frame));
             let deadline = since + idle;
-            if self.shared.awaiting.load(Ordering::SeqCst) && Instant::now() >= deadline {
+            let now = Instant::now();
+            let next = if !self.shared.awaiting.load(Ordering::SeqCst) {
+                // Nothing awaited: look again in one idle period. A wait that starts before
+                // then has its deadline at least that far away, so none is missed.
+                now + idle.max(Duration::from_millis(1))
+            } else if now >= deadline {
                 return Poll::Ready(idle);
-            }
-            // Not awaiting, or the wait started later: look again at the next deadline.
-            let next = deadline.max(Instant::now() + Duration::from_millis(10));
+            } else {
+                // A frame arrived or the wait started after the timer was set.
+                deadline
+            };
             self.timer.as_mut().reset(next);
         }
     }
