@@ -777,3 +777,32 @@ async fn random_frames_never_break_a_connection() {
         }
     }
 }
+
+/// A client's close frame is answered with one (RFC 6455 §5.5.1) before the server lets go,
+/// on every endpoint: the client sees a clean close, not a reset.
+#[tokio::test]
+async fn a_client_close_is_answered_with_a_close() {
+    let emu = Emulator::start().await.unwrap();
+    let paths = [
+        format!("/v1/chat?bot_id={}", emu.bots().echo),
+        "/v1/audio/speech".to_string(),
+        "/v1/audio/transcriptions".to_string(),
+    ];
+    for path in paths {
+        let mut ws = connect(&emu, &path).await;
+        next(&mut ws).await.unwrap();
+        ws.send(Message::Close(None)).await.unwrap();
+        let mut answered = false;
+        while let Some(message) = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("the server answers within 10 s")
+        {
+            match message {
+                Ok(Message::Close(_)) => answered = true,
+                Ok(_) => {}
+                Err(e) => panic!("{path}: the close ended in an error: {e}"),
+            }
+        }
+        assert!(answered, "{path}: no close frame came back");
+    }
+}

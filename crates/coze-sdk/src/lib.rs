@@ -68,6 +68,11 @@
 //!   timestamps may be integers or numeric strings; missing optional fields take defaults.
 //! - **Tokens** are trimmed (a pasted trailing newline is harmless) and held in [`Secret`],
 //!   which never prints its value.
+//! - **WebSockets.** [`Client::websockets`] opens the voice chat, speech and transcription
+//!   WebSockets (`wss://ws.coze.com`, `wss://ws.coze.cn`, or derived from the base URL) with
+//!   typed events both ways. A connection is never reopened by itself (a new one is a new
+//!   session on Coze); a drop while an answer is awaited ends the stream with
+//!   [`Error::WebSocketCut`] after every event that arrived. See [`websocket`].
 
 #![warn(missing_docs)]
 
@@ -103,6 +108,7 @@ pub mod users;
 pub mod variables;
 pub mod versions;
 pub mod voiceprints;
+pub mod websocket;
 pub mod workflows;
 pub mod workspaces;
 
@@ -154,5 +160,6 @@ pub use types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceRole, Wor
 pub use users::UsersApi;
 pub use variables::VariablesApi;
 pub use voiceprints::VoiceprintGroupsApi;
+pub use websocket::WebsocketsApi;
 pub use workflows::{WorkflowStream, WorkflowsApi};
 pub use workspaces::WorkspacesApi;

@@ -99,6 +99,9 @@ fn upgrade_or_refuse(
 enum Out {
     Event(Value),
     Close(String),
+    /// The client closed: flush the close reply the WebSocket layer queued for it (a `Close`
+    /// sent now would be refused as a send after closing).
+    Reply,
 }
 
 /// One connection's outgoing side: events go through a channel to the socket writer.
@@ -128,6 +131,10 @@ impl Conn {
                             reason: Utf8Bytes::from(wsevent::cut(&reason, 120).to_string()),
                         };
                         let _ = sink.send(Message::Close(Some(frame))).await;
+                        break;
+                    }
+                    Out::Reply => {
+                        let _ = sink.close().await;
                         break;
                     }
                 };
@@ -193,7 +200,12 @@ async fn next_event(
                 )
                 .await;
             }
-            Message::Close(_) => return None,
+            Message::Close(_) => {
+                // Through the writer, so the close reply the protocol owes the client is
+                // flushed before the socket is dropped (without it the client reads a reset).
+                let _ = conn.tx.send(Out::Reply).await;
+                return None;
+            }
             Message::Ping(_) | Message::Pong(_) => {}
         }
     }
