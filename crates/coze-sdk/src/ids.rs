@@ -17,6 +17,7 @@ macro_rules! string_id {
 
         impl $name {
             /// Wraps an id as given.
+            #[inline]
             pub fn new(id: impl AsRef<str>) -> Self {
                 Self(IdStr::new(id.as_ref()))
             }

@@ -145,8 +145,17 @@ impl<'a> Parser<'a> {
         self.eat(b'"')?;
         let start = self.i;
         let rest = self.s.as_bytes().get(start..)?;
-        let len = memchr::memchr2(b'"', b'\\', rest)?;
-        if rest[len] != b'"' || rest[..len].iter().any(|&c| c < 0x20) {
+        // Most strings of an event are short (ids, names, a few characters of content): a
+        // plain loop finds their end sooner than a vectorised search is set up.
+        let short = rest.len().min(64);
+        let len = match rest[..short]
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        {
+            Some(n) => n,
+            None => short + memchr::memchr2(b'"', b'\\', &rest[short..])?,
+        };
+        if rest[len] != b'"' || rest[short.min(len)..len].iter().any(|&c| c < 0x20) {
             return None;
         }
         self.i = start + len + 1;
@@ -265,6 +274,21 @@ mod tests {
         assert_eq!(fast, serde_json::from_str::<Message>(data).unwrap());
         assert_eq!(fast.updated_at, Some(-5));
         assert_eq!(decode("{}"), Some(Message::default()));
+    }
+
+    #[test]
+    fn long_strings_are_searched_to_their_end() {
+        for n in [63, 64, 65, 200] {
+            let text = "é".repeat(n);
+            let data = format!(r#"{{"content":"{text}","id":"1"}}"#);
+            let fast = decode(&data).expect("fast path");
+            assert_eq!(fast.content, text);
+            assert_eq!(fast, serde_json::from_str::<Message>(&data).unwrap());
+            for bad in ["\\n", "\t", "\u{1}"] {
+                let data = format!(r#"{{"content":"{text}{bad}x"}}"#);
+                assert!(decode(&data).is_none(), "{n} {bad:?}");
+            }
+        }
     }
 
     fn value() -> impl Strategy<Value = String> {
