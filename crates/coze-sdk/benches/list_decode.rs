@@ -10,21 +10,12 @@
 //! payload: `{code, msg, data: [...], first_id, last_id, has_more}`), `chat_messages` is
 //! `GET /v3/chat/message/list` (the standard envelope: `{code, msg, data: [...]}`).
 //!
-//! `list20/*` is criterion's wall clock; `cpu_list20/*` counts only the benchmark thread's CPU
-//! time, the figure to compare on a shared machine.
-//!
-//! `list20/*` is criterion's wall clock; `cpu_list20/*` counts only the benchmark thread's CPU
-//! time, the figure to compare on a shared machine.
-//!
 //! Run: `cargo bench -p coze-sdk --bench list_decode`. Figures and the date are in
 //! `docs/benchmarks.md`.
 
 use std::hint::black_box;
 
-use std::time::Instant;
-
 use coze_sdk::{Message, MessageList, bench_classify};
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
 
@@ -70,7 +61,7 @@ fn before<T: serde::de::DeserializeOwned>(bytes: &[u8], field: Option<&str>) -> 
     T::deserialize(payload).ok()
 }
 
-fn bench<M: Measurement>(c: &mut Criterion<M>, name: &str) {
+fn bench(c: &mut Criterion) {
     let whole = format!(
         r#"{{"code":0,"msg":"","data":[{}],"first_id":"7437865392784500000","last_id":"7437865392784500019","has_more":false}}"#,
         messages()
@@ -90,7 +81,7 @@ fn bench<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     let b: Vec<Message> = bench_classify(Some("data"), &enveloped).expect("after decodes");
     assert_eq!(a, b);
 
-    let mut group = c.benchmark_group(name);
+    let mut group = c.benchmark_group("list20");
     group.throughput(Throughput::Bytes(whole.len() as u64));
     group.bench_function("before/message_list", |bch| {
         bch.iter(|| before::<MessageList>(black_box(&whole), None))
@@ -107,62 +98,5 @@ fn bench<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     group.finish();
 }
 
-/// CPU time of the calling thread (Linux `/proc/thread-self/schedstat`), falling back to the
-/// wall clock where it is unavailable: the "one core" figure on a shared machine.
-struct ThreadCpuTime {
-    wall: WallTime,
-}
-
-fn thread_cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    stat.split_whitespace().next()?.parse().ok()
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = (Instant, Option<u64>);
-    type Value = u64;
-
-    fn start(&self) -> Self::Intermediate {
-        (Instant::now(), thread_cpu_ns())
-    }
-
-    fn end(&self, (started, cpu): Self::Intermediate) -> u64 {
-        match (cpu, thread_cpu_ns()) {
-            (Some(a), Some(b)) => b.saturating_sub(a),
-            _ => started.elapsed().as_nanos() as u64,
-        }
-    }
-
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-
-    fn zero(&self) -> u64 {
-        0
-    }
-
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        // Values are nanoseconds, as for the wall clock.
-        self.wall.formatter()
-    }
-}
-
-fn wall(c: &mut Criterion) {
-    bench(c, "list20");
-}
-
-fn cpu(c: &mut Criterion<ThreadCpuTime>) {
-    bench(c, "cpu_list20");
-}
-
-criterion_group!(wall_benches, wall);
-criterion_group! {
-    name = cpu_benches;
-    config = Criterion::default().with_measurement(ThreadCpuTime { wall: WallTime });
-    targets = cpu
-}
-criterion_main!(wall_benches, cpu_benches);
+criterion_group!(benches, bench);
+criterion_main!(benches);
