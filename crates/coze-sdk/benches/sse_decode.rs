@@ -8,7 +8,9 @@
 //! CPU time of the benchmark thread (Linux `/proc/thread-self/schedstat`), which is the "one
 //! core" figure when other processes share the machine.
 //!
-//! Measured 2026-11-21 00:57 UTC on this 2-core Xeon, idle (load average 1.3), with
+//! Figures before and after the fast path for message events, with dates and load, are in
+//! `docs/benchmarks.md` (2.04 M events/s CPU time on 2026-12-01). Measured 2026-11-21 00:57
+//! UTC on this 2-core Xeon, idle (load average 1.3), with
 //! `cargo bench -p coze-sdk --bench sse_decode`:
 //! - `wall/chat_delta_events`: 1.38 M events/s (7.26 ms per 10,000 events; target >= 1 M/s)
 //! - `cpu/chat_delta_events`: 1.42 M events/s (one core's CPU time)

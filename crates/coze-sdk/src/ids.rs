@@ -17,6 +17,7 @@ macro_rules! string_id {
 
         impl $name {
             /// Wraps an id as given.
+            #[inline]
             pub fn new(id: impl AsRef<str>) -> Self {
                 Self(IdStr::new(id.as_ref()))
             }
@@ -157,16 +158,35 @@ enum IdStr {
 }
 
 impl IdStr {
+    const EMPTY: IdStr = IdStr::Inline {
+        len: 0,
+        buf: [0; INLINE],
+    };
+
+    #[inline]
     fn new(s: &str) -> Self {
-        if s.len() <= INLINE {
-            let mut buf = [0; INLINE];
-            buf[..s.len()].copy_from_slice(s.as_bytes());
-            IdStr::Inline {
-                len: s.len() as u8,
-                buf,
-            }
+        let b = s.as_bytes();
+        let len = b.len();
+        if len > INLINE {
+            return IdStr::Heap(s.into());
+        }
+        // Two overlapping fixed-size copies instead of a call to `memcpy` with a variable
+        // length: ids are copied once per field of every decoded event.
+        let mut buf = [0; INLINE];
+        if len >= 16 {
+            buf[..16].copy_from_slice(&b[..16]);
+            buf[len - 16..len].copy_from_slice(&b[len - 16..]);
+        } else if len >= 8 {
+            buf[..8].copy_from_slice(&b[..8]);
+            buf[len - 8..len].copy_from_slice(&b[len - 8..]);
         } else {
-            IdStr::Heap(s.into())
+            for (d, s) in buf.iter_mut().zip(b) {
+                *d = *s;
+            }
+        }
+        IdStr::Inline {
+            len: len as u8,
+            buf,
         }
     }
 
@@ -181,7 +201,7 @@ impl IdStr {
 
 impl Default for IdStr {
     fn default() -> Self {
-        IdStr::new("")
+        IdStr::EMPTY
     }
 }
 
@@ -240,6 +260,19 @@ impl Visitor<'_> for IdVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_of_every_length_keep_their_bytes() {
+        let text = "0123456789abcdefghijklmnopqrstuvwxyzé";
+        for len in 0..=text.len() {
+            let Some(s) = text.get(..len) else { continue };
+            let id = MessageId::new(s);
+            assert_eq!(id.as_str(), s, "length {len}");
+            let json: MessageId = serde_json::from_str(&format!("\"{s}\"")).unwrap();
+            assert_eq!(json.as_str(), s, "length {len}");
+        }
+        assert_eq!(MessageId::default().as_str(), "");
+    }
 
     #[test]
     fn ids_accept_strings_numbers_and_null() {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::{BotId, ChatId, ConversationId, SectionId, ToolCallId};
 use crate::types::common::{int, null_default, open_enum, timestamp};
+use crate::types::flat_message;
 use crate::types::messages::{EnterMessage, Message};
 
 open_enum! {
@@ -437,7 +438,12 @@ impl ChatEvent {
     /// event's data is not the expected JSON.
     pub fn parse(event: &str, data: &str) -> Result<ChatEvent> {
         let chat = |f: fn(Chat) -> ChatEvent| decode(event, data).map(f);
-        let message = |f: fn(Message) -> ChatEvent| decode(event, data).map(f);
+        // Message events are most of a stream: the common shape of their data takes a fast
+        // path; anything else (and every error) goes through serde_json.
+        let message = |f: fn(Message) -> ChatEvent| match flat_message::decode(data) {
+            Some(m) => Ok(f(m)),
+            None => decode(event, data).map(f),
+        };
         match event {
             "conversation.message.delta" => message(ChatEvent::MessageDelta),
             "conversation.message.completed" => message(ChatEvent::MessageCompleted),

@@ -1,6 +1,7 @@
 //! Request and response types, one module per resource.
 
 pub(crate) mod common;
+pub(crate) mod flat_message;
 
 pub mod apps;
 pub mod audio;
