@@ -365,9 +365,11 @@ pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A Unix timestamp as `YYYY-MM-DD HH:MM` (UTC); empty when unknown.
-pub fn format_time(ts: Option<i64>) -> String {
-    ts.filter(|t| *t > 0)
+/// A Unix timestamp (`Option<i64>` or a [`coze_sdk::types::Timestamp`]) as
+/// `YYYY-MM-DD HH:MM` (UTC); empty when unknown.
+pub fn format_time(ts: impl Into<Option<i64>>) -> String {
+    ts.into()
+        .filter(|t| *t > 0)
         .and_then(crate::config::time::format_minutes)
         .unwrap_or_default()
 }

@@ -49,7 +49,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(page) = pages.next().await {
         for c in page?.items {
             n += 1;
-            println!("{}\t{}\t{}", c.id, c.created_at.unwrap_or_default(), c.name);
+            println!(
+                "{}\t{}\t{}",
+                c.id,
+                c.created_at.get().unwrap_or_default(),
+                c.name
+            );
         }
         if n >= 50 {
             break;

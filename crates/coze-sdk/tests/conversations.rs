@@ -23,7 +23,7 @@ async fn create_retrieve_rename_delete() {
             .await,
     );
     assert!(!created.id.is_empty());
-    assert!(created.created_at.is_some());
+    assert!(created.created_at.is_set());
     assert_eq!(created.meta_data.get("k").map(String::as_str), Some("v"));
 
     let got = unwrap_ok(client.conversations().retrieve(&created.id).await);

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::ids::{BotId, UserId, WorkspaceId};
-use crate::types::common::{int, null_default, open_enum, timestamp};
+use crate::types::common::{int, null_default, open_enum};
+use crate::types::lenient::Timestamp;
 
 open_enum! {
     /// Which bots a list returns (`publish_status` of `GET /v1/bots`).
@@ -43,19 +44,11 @@ pub struct SimpleBot {
     #[serde(default, deserialize_with = "null_default")]
     pub is_published: bool,
     /// Last edit (Unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub updated_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub updated_at: Timestamp,
     /// Last publish (Unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub published_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub published_at: Timestamp,
     /// Owner ("" in the published-bots list).
     #[serde(default, deserialize_with = "null_default")]
     pub owner_user_id: String,
@@ -92,8 +85,7 @@ pub(crate) struct PublishedBot {
     description: String,
     #[serde(default, deserialize_with = "null_default")]
     icon_url: String,
-    #[serde(default, deserialize_with = "timestamp")]
-    publish_time: Option<i64>,
+    publish_time: Timestamp,
 }
 
 impl From<PublishedBot> for SimpleBot {
@@ -266,19 +258,11 @@ pub struct Bot {
     #[serde(default, deserialize_with = "null_default")]
     pub icon_url: String,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub create_time: Timestamp,
     /// Last edit.
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_time: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub update_time: Timestamp,
     /// Published version.
     #[serde(default, deserialize_with = "null_default")]
     pub version: String,

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::{BotId, ChatId, ConversationId, SectionId, ToolCallId};
-use crate::types::common::{int, null_default, open_enum, timestamp};
+use crate::types::common::{int, null_default, open_enum};
 use crate::types::flat_message;
+use crate::types::lenient::Timestamp;
 use crate::types::messages::{EnterMessage, Message};
 
 open_enum! {
@@ -140,26 +141,14 @@ pub struct Chat {
     #[serde(default)]
     pub status: ChatStatus,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub created_at: Timestamp,
     /// Completion time.
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub completed_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub completed_at: Timestamp,
     /// Failure time.
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub failed_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub failed_at: Timestamp,
     /// The error of a failed chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<LastError>,

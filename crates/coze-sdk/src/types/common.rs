@@ -94,54 +94,9 @@ impl<T> Visitor<'_> for StrVisitor<T> {
     }
 }
 
-struct TimestampVisitor;
-
-impl Visitor<'_> for TimestampVisitor {
-    type Value = Option<i64>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a Unix timestamp as an integer or numeric string")
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(i64::try_from(v).ok())
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(v.is_finite().then_some(v as i64))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        let v = v.trim();
-        if v.is_empty() {
-            return Ok(None);
-        }
-        v.parse::<i64>()
-            .map(Some)
-            .map_err(|_| E::custom(format!("invalid timestamp `{v}`")))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-}
-
-/// An optional Unix timestamp (seconds) given as an integer, a numeric string or `null`.
-pub(crate) fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    d.deserialize_any(TimestampVisitor)
-}
-
 /// An integer that may arrive as a numeric string or `null` (then 0).
 pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    d.deserialize_any(TimestampVisitor)
+    d.deserialize_any(crate::types::lenient::SecondsVisitor)
         .map(Option::unwrap_or_default)
 }
 
@@ -160,8 +115,6 @@ mod tests {
 
     #[derive(Deserialize)]
     struct T {
-        #[serde(default, deserialize_with = "timestamp")]
-        at: Option<i64>,
         #[serde(default, deserialize_with = "int")]
         n: i64,
         #[serde(default, deserialize_with = "null_default")]
@@ -169,13 +122,11 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_ints_and_nulls() {
-        let t: T = serde_json::from_str(r#"{"at":"1716809829","n":"5","s":null}"#).unwrap();
-        assert_eq!((t.at, t.n, t.s.as_str()), (Some(1716809829), 5, ""));
-        let t: T = serde_json::from_str(r#"{"at":1716809829}"#).unwrap();
-        assert_eq!((t.at, t.n), (Some(1716809829), 0));
-        let t: T = serde_json::from_str(r#"{"at":null,"n":null}"#).unwrap();
-        assert_eq!(t.at, None);
-        assert!(serde_json::from_str::<T>(r#"{"at":"soon"}"#).is_err());
+    fn ints_and_nulls() {
+        let t: T = serde_json::from_str(r#"{"n":"5","s":null}"#).unwrap();
+        assert_eq!((t.n, t.s.as_str()), (5, ""));
+        let t: T = serde_json::from_str(r#"{"n":null}"#).unwrap();
+        assert_eq!(t.n, 0);
+        assert!(serde_json::from_str::<T>(r#"{"n":"soon"}"#).is_err());
     }
 }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{BotId, ConversationId, SectionId};
-use crate::types::common::{null_default, timestamp};
+use crate::types::common::null_default;
+use crate::types::lenient::Timestamp;
 use crate::types::messages::EnterMessage;
 
 /// A conversation.
@@ -19,19 +20,11 @@ pub struct Conversation {
     #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub created_at: Timestamp,
     /// Last update time.
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub updated_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub updated_at: Timestamp,
     /// Caller-defined key/values.
     #[serde(default, deserialize_with = "null_default")]
     pub meta_data: HashMap<String, String>,

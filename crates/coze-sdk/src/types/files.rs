@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::FileId;
-use crate::types::common::{int, null_default, timestamp};
+use crate::types::common::{int, null_default};
+use crate::types::lenient::Timestamp;
 
 /// The largest file Coze accepts (512 MB); larger ones are refused before uploading.
 pub const MAX_UPLOAD_BYTES: u64 = 512 * 1024 * 1024;
@@ -31,12 +32,8 @@ pub struct File {
     #[serde(default, deserialize_with = "null_default")]
     pub file_name: String,
     /// Upload time (Unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub created_at: Timestamp,
 }
 
 /// How far an upload got: called with (bytes sent, total bytes).

@@ -75,11 +75,11 @@ pub(crate) fn decode(data: &str) -> Option<Message> {
                     1 << 9
                 }
                 b"created_at" => {
-                    m.created_at = p.timestamp()?;
+                    m.created_at = p.timestamp()?.into();
                     1 << 10
                 }
                 b"updated_at" => {
-                    m.updated_at = p.timestamp()?;
+                    m.updated_at = p.timestamp()?.into();
                     1 << 11
                 }
                 b"meta_data" => {

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{BotId, ChatId, ConversationId, FileId, MessageId, SectionId};
-use crate::types::common::{null_default, open_enum, timestamp};
+use crate::types::common::{null_default, open_enum};
+use crate::types::lenient::Timestamp;
 
 open_enum! {
     /// Who wrote a message.
@@ -98,19 +99,11 @@ pub struct Message {
     #[serde(default, deserialize_with = "null_default")]
     pub meta_data: HashMap<String, String>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub created_at: Timestamp,
     /// Last update time (Unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub updated_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub updated_at: Timestamp,
     /// Chain-of-thought of reasoning models (incremental in deltas).
     #[serde(
         default,

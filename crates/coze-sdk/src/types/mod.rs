@@ -2,6 +2,9 @@
 
 pub(crate) mod common;
 pub(crate) mod flat_message;
+pub mod lenient;
+
+pub use lenient::Timestamp;
 
 pub mod apps;
 pub mod audio;

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BotId, ConversationId, ExecuteId, UserId, WorkflowId};
 use crate::types::chat::{Usage, decode, done_debug_url};
-use crate::types::common::{int, null_default, open_enum, timestamp};
+use crate::types::common::{int, null_default, open_enum};
+use crate::types::lenient::Timestamp;
 use crate::types::messages::EnterMessage;
 
 /// A workflow run: which workflow, with which inputs.
@@ -232,19 +233,11 @@ pub struct WorkflowRunHistory {
     #[serde(default, deserialize_with = "null_default")]
     pub logid: String,
     /// Start (Unix seconds).
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_time: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub create_time: Timestamp,
     /// Last change.
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub update_time: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub update_time: Timestamp,
     /// The output, usually a JSON string; see [`output_json`](Self::output_json).
     #[serde(default, deserialize_with = "null_default")]
     pub output: String,
@@ -483,19 +476,11 @@ pub struct WorkflowInfo {
     #[serde(default, deserialize_with = "null_default")]
     pub app_id: String,
     /// Creation time.
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub created_at: Timestamp,
     /// Last change.
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub updated_at: Option<i64>,
+    #[serde(skip_serializing_if = "Timestamp::is_unset")]
+    pub updated_at: Timestamp,
     /// Creator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator: Option<WorkflowCreator>,
