@@ -7,7 +7,7 @@ use crate::client::{ApiRequest, Client};
 use crate::error::Result;
 use crate::listing::number_pages;
 use crate::pagination::Pages;
-use crate::types::common::int;
+use crate::types::lenient::Int;
 
 /// Commerce endpoints. Get one with [`Client::commerce`].
 #[derive(Debug, Clone, Copy)]
@@ -34,25 +34,21 @@ pub struct BillTask {
     /// The exported files.
     pub file_urls: Vec<String>,
     /// Bill period start (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub started_at: i64,
+    pub started_at: Int,
     /// Bill period end (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub ended_at: i64,
+    pub ended_at: Int,
     /// Created (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub created_at: i64,
+    pub created_at: Int,
     /// The files expire (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub expires_at: i64,
+    pub expires_at: Int,
 }
 
 #[derive(Deserialize)]
 struct BillTaskList {
     #[serde(default)]
     task_infos: Vec<BillTask>,
-    #[serde(default, deserialize_with = "int")]
-    total: i64,
+    #[serde(default)]
+    total: Int,
 }
 
 #[derive(Deserialize)]

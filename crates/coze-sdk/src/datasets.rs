@@ -13,11 +13,11 @@ use crate::ids::{DatasetId, DocumentId};
 use crate::listing::number_pages;
 use crate::pagination::Pages;
 use crate::request::path_segment;
-use crate::types::common::int;
 use crate::types::datasets::{
     CreateDatasetRequest, CreateDocumentsRequest, Dataset, DatasetList, Document, DocumentProgress,
     Image, ListDatasetsRequest, UpdateDatasetRequest,
 };
+use crate::types::lenient::Int;
 
 /// Dataset endpoints. Get one with [`Client::datasets`].
 #[derive(Debug, Clone, Copy)]
@@ -59,16 +59,16 @@ struct ProgressList {
 struct DocumentPage {
     #[serde(default)]
     document_infos: Vec<Document>,
-    #[serde(default, deserialize_with = "int")]
-    total: i64,
+    #[serde(default)]
+    total: Int,
 }
 
 #[derive(Deserialize)]
 struct ImagePage {
     #[serde(default)]
     photo_infos: Vec<Image>,
-    #[serde(default, deserialize_with = "int")]
-    total_count: i64,
+    #[serde(default)]
+    total_count: Int,
 }
 
 fn list_request(req: &ListDatasetsRequest, page: u32, size: u32) -> ApiRequest {

@@ -222,7 +222,7 @@ async fn failing_bot_reports_chat_failed() {
         })
         .expect("chat.failed");
     assert_eq!(failed.status, ChatStatus::Failed);
-    assert_eq!(failed.error().map(|e| e.code), Some(5000));
+    assert_eq!(failed.error().map(|e| e.code.get()), Some(5000));
 }
 
 #[tokio::test]

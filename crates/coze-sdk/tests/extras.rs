@@ -344,7 +344,7 @@ async fn the_plugin_store_filters_sorts_and_pages() {
         .await
         .expect("store");
     assert_eq!(all.len(), 3);
-    let heat: Vec<i64> = all.iter().map(|p| p.plugin_info.heat).collect();
+    let heat: Vec<i64> = all.iter().map(|p| p.plugin_info.heat.get()).collect();
     assert!(
         heat.windows(2).all(|w| w[0] >= w[1]),
         "most popular first: {heat:?}"

@@ -180,7 +180,7 @@ async fn upload_with_progress_then_use_the_file_in_chat() {
         });
     let file = client.files().upload(upload).await.unwrap();
     assert_eq!(
-        (file.file_name.as_str(), file.bytes),
+        (file.file_name.as_str(), file.bytes.get()),
         ("report.txt", 200_000)
     );
     let seen = seen.lock().unwrap().clone();

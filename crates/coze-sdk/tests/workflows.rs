@@ -226,7 +226,7 @@ async fn async_run_is_polled_to_success() {
         .await
         .unwrap();
     assert_eq!(
-        (failed.execute_status, failed.error_code),
+        (failed.execute_status, failed.error_code.get()),
         (ExecuteStatus::Fail, 6006)
     );
 }

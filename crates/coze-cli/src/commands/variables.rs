@@ -87,7 +87,7 @@ pub async fn run(command: VariablesCommand, settings: &Settings) -> anyhow::Resu
                     vec![
                         v.keyword.clone(),
                         v.value.clone(),
-                        format_time(Some(v.update_time)),
+                        format_time(v.update_time.get()),
                     ]
                 },
                 "no variables set for this user",

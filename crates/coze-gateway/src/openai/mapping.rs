@@ -295,7 +295,7 @@ impl Mapper {
                 let (code, msg) = chat
                     .last_error
                     .as_ref()
-                    .map(|e| (e.code, e.msg.clone()))
+                    .map(|e| (e.code.get(), e.msg.clone()))
                     .unwrap_or((0, String::new()));
                 let e = if code == 0 {
                     ApiError::upstream("the Coze chat failed without an error code: retry later")

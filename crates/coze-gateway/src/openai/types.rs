@@ -191,13 +191,13 @@ pub struct Usage {
 impl From<coze_sdk::Usage> for Usage {
     fn from(u: coze_sdk::Usage) -> Self {
         let total = if u.token_count > 0 {
-            u.token_count
+            u.token_count.get()
         } else {
-            u.input_count + u.output_count
+            u.input_count.get() + u.output_count.get()
         };
         Usage {
-            prompt_tokens: u.input_count,
-            completion_tokens: u.output_count,
+            prompt_tokens: u.input_count.get(),
+            completion_tokens: u.output_count.get(),
             total_tokens: total,
         }
     }

@@ -305,7 +305,7 @@ impl Relay {
                 ChatEvent::ChatFailed(chat) => {
                     let (code, msg) = chat
                         .error()
-                        .map(|e| (e.code, e.msg.clone()))
+                        .map(|e| (e.code.get(), e.msg.clone()))
                         .unwrap_or_default();
                     tracing::warn!(target: "coze_gateway::web", code, msg, logid = stream.logid().unwrap_or(""), chat_id = chat.id.as_str(), "the chat failed");
                     self.fail().await;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::common::int;
+use crate::types::lenient::Int;
 
 /// An app (project) of a workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,11 +22,9 @@ pub struct App {
     /// Owner.
     pub owner_user_id: String,
     /// Updated (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub updated_at: i64,
+    pub updated_at: Int,
     /// Published (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub published_at: i64,
+    pub published_at: Int,
     /// Folder.
     pub folder_id: String,
 }
@@ -39,8 +37,7 @@ pub struct AppList {
     /// This page.
     pub items: Vec<App>,
     /// Apps in all.
-    #[serde(deserialize_with = "int")]
-    pub total: i64,
+    pub total: Int,
 }
 
 /// A folder of a workspace.
@@ -63,8 +60,7 @@ pub struct Folder {
     /// Parent folder ("" at the top).
     pub parent_folder_id: String,
     /// Children.
-    #[serde(deserialize_with = "int")]
-    pub children_count: i64,
+    pub children_count: Int,
 }
 
 /// A page of folders.
@@ -75,8 +71,7 @@ pub struct FolderList {
     /// This page.
     pub items: Vec<Folder>,
     /// Folders in all.
-    #[serde(deserialize_with = "int")]
-    pub total_count: i64,
+    pub total_count: Int,
 }
 
 /// An API (callback) app.

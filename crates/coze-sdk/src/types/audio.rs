@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::VoiceId;
-use crate::types::common::int;
+use crate::types::lenient::Int;
 
 /// `POST /v1/audio/speech`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,18 +75,15 @@ pub struct Voice {
     /// The preview's audio URL.
     pub preview_audio: String,
     /// How many more times it can be trained.
-    #[serde(deserialize_with = "int")]
-    pub available_training_times: i64,
+    pub available_training_times: Int,
     /// `init` or `cloned`.
     pub state: String,
     /// `big` or `small`.
     pub model_type: String,
     /// Created (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub create_time: i64,
+    pub create_time: Int,
     /// Updated (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub update_time: i64,
+    pub update_time: Int,
 }
 
 /// One page of voices.

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::ids::{BotId, UserId, WorkspaceId};
-use crate::types::common::{int, null_default, open_enum};
-use crate::types::lenient::Timestamp;
+use crate::types::common::{null_default, open_enum};
+use crate::types::lenient::{Int, Timestamp};
 
 open_enum! {
     /// Which bots a list returns (`publish_status` of `GET /v1/bots`).
@@ -62,8 +62,8 @@ pub struct BotList {
     #[serde(default, deserialize_with = "null_default")]
     pub items: Vec<SimpleBot>,
     /// How many bots match in all.
-    #[serde(default, deserialize_with = "int")]
-    pub total: i64,
+    #[serde(default)]
+    pub total: Int,
 }
 
 /// One page of the legacy published-bots list (`GET /v1/space/published_bots_list`).
@@ -71,8 +71,8 @@ pub struct BotList {
 pub(crate) struct PublishedBotList {
     #[serde(default, deserialize_with = "null_default")]
     pub(crate) space_bots: Vec<PublishedBot>,
-    #[serde(default, deserialize_with = "int")]
-    pub(crate) total: i64,
+    #[serde(default)]
+    pub(crate) total: Int,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -267,8 +267,8 @@ pub struct Bot {
     #[serde(default, deserialize_with = "null_default")]
     pub version: String,
     /// 0 single agent, 1 multi-agent, 2 single agent with workflow.
-    #[serde(default, deserialize_with = "int")]
-    pub bot_mode: i64,
+    #[serde(default)]
+    pub bot_mode: Int,
     /// Prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_info: Option<PromptInfo>,

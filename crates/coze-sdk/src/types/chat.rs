@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::{BotId, ChatId, ConversationId, SectionId, ToolCallId};
-use crate::types::common::{int, null_default, open_enum};
+use crate::types::common::{null_default, open_enum};
 use crate::types::flat_message;
-use crate::types::lenient::Timestamp;
+use crate::types::lenient::{Int, Timestamp};
 use crate::types::messages::{EnterMessage, Message};
 
 open_enum! {
@@ -51,8 +51,8 @@ open_enum! {
 #[non_exhaustive]
 pub struct LastError {
     /// Coze error code.
-    #[serde(default, deserialize_with = "int")]
-    pub code: i64,
+    #[serde(default)]
+    pub code: Int,
     /// Error message.
     #[serde(default, deserialize_with = "null_default")]
     pub msg: String,
@@ -63,14 +63,14 @@ pub struct LastError {
 #[non_exhaustive]
 pub struct Usage {
     /// Total tokens.
-    #[serde(default, deserialize_with = "int")]
-    pub token_count: i64,
+    #[serde(default)]
+    pub token_count: Int,
     /// Output tokens.
-    #[serde(default, deserialize_with = "int")]
-    pub output_count: i64,
+    #[serde(default)]
+    pub output_count: Int,
     /// Input tokens.
-    #[serde(default, deserialize_with = "int")]
-    pub input_count: i64,
+    #[serde(default)]
+    pub input_count: Int,
 }
 
 /// The function a tool call names.
@@ -485,14 +485,14 @@ pub(crate) fn decode<'a, T: Deserialize<'a>>(event: &str, data: &'a str) -> Resu
 fn error_event(data: &str) -> Error {
     #[derive(Deserialize)]
     struct ErrorData {
-        #[serde(default, deserialize_with = "int")]
-        code: i64,
+        #[serde(default)]
+        code: Int,
         #[serde(default, alias = "message", deserialize_with = "null_default")]
         msg: String,
     }
     match serde_json::from_str::<ErrorData>(data) {
         Ok(e) if e.code != 0 || !e.msg.is_empty() => Error::StreamEvent {
-            code: e.code,
+            code: e.code.get(),
             msg: e.msg,
             logid: None,
         },

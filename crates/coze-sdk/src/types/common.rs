@@ -94,12 +94,6 @@ impl<T> Visitor<'_> for StrVisitor<T> {
     }
 }
 
-/// An integer that may arrive as a numeric string or `null` (then 0).
-pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    d.deserialize_any(crate::types::lenient::SecondsVisitor)
-        .map(Option::unwrap_or_default)
-}
-
 /// A value where `null` means the default.
 pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
@@ -115,18 +109,16 @@ mod tests {
 
     #[derive(Deserialize)]
     struct T {
-        #[serde(default, deserialize_with = "int")]
-        n: i64,
         #[serde(default, deserialize_with = "null_default")]
         s: String,
     }
 
     #[test]
-    fn ints_and_nulls() {
-        let t: T = serde_json::from_str(r#"{"n":"5","s":null}"#).unwrap();
-        assert_eq!((t.n, t.s.as_str()), (5, ""));
-        let t: T = serde_json::from_str(r#"{"n":null}"#).unwrap();
-        assert_eq!(t.n, 0);
-        assert!(serde_json::from_str::<T>(r#"{"n":"soon"}"#).is_err());
+    fn nulls_are_defaults() {
+        let t: T = serde_json::from_str(r#"{"s":null}"#).unwrap();
+        assert_eq!(t.s, "");
+        let t: T = serde_json::from_str(r#"{"s":"x"}"#).unwrap();
+        assert_eq!(t.s, "x");
+        assert!(serde_json::from_str::<T>(r#"{"s":5}"#).is_err());
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{DatasetId, DocumentId, FileId, UserId, WorkspaceId};
-use crate::types::common::int;
+use crate::types::lenient::Int;
 
 /// What a dataset holds: 0 text, 1 table, 2 images.
 pub type FormatType = i64;
@@ -28,20 +28,15 @@ pub struct Dataset {
     /// Workspace.
     pub space_id: WorkspaceId,
     /// 1 enabled, 3 disabled.
-    #[serde(deserialize_with = "int")]
-    pub status: i64,
+    pub status: Int,
     /// [`FORMAT_TEXT`], [`FORMAT_TABLE`] or [`FORMAT_IMAGE`].
-    #[serde(deserialize_with = "int")]
-    pub format_type: FormatType,
+    pub format_type: Int,
     /// Number of documents.
-    #[serde(deserialize_with = "int")]
-    pub doc_count: i64,
+    pub doc_count: Int,
     /// Number of slices (chunks).
-    #[serde(deserialize_with = "int")]
-    pub slice_count: i64,
+    pub slice_count: Int,
     /// Bytes of all its files.
-    #[serde(deserialize_with = "int")]
-    pub all_file_size: i64,
+    pub all_file_size: Int,
     /// Names of its documents.
     pub file_list: Vec<String>,
     /// Names of documents still being processed.
@@ -51,11 +46,9 @@ pub struct Dataset {
     /// Creator.
     pub creator_id: String,
     /// Creation time (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub create_time: i64,
+    pub create_time: Int,
     /// Update time (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub update_time: i64,
+    pub update_time: Int,
 }
 
 /// One page of datasets.
@@ -64,8 +57,7 @@ pub struct Dataset {
 #[non_exhaustive]
 pub struct DatasetList {
     /// Datasets in all.
-    #[serde(deserialize_with = "int")]
-    pub total_count: i64,
+    pub total_count: Int,
     /// This page.
     pub dataset_list: Vec<Dataset>,
 }
@@ -191,38 +183,28 @@ pub struct Document {
     /// Name.
     pub name: String,
     /// Characters.
-    #[serde(deserialize_with = "int")]
-    pub char_count: i64,
+    pub char_count: Int,
     /// Format of its dataset.
-    #[serde(deserialize_with = "int")]
-    pub format_type: FormatType,
+    pub format_type: Int,
     /// Size in bytes.
-    #[serde(deserialize_with = "int")]
-    pub size: i64,
+    pub size: Int,
     /// Slices.
-    #[serde(deserialize_with = "int")]
-    pub slice_count: i64,
+    pub slice_count: Int,
     /// 0 local file, 1 web page, 5 uploaded file id, ...
-    #[serde(deserialize_with = "int")]
-    pub source_type: i64,
+    pub source_type: Int,
     /// 0 processing, 1 done, 9 failed.
-    #[serde(deserialize_with = "int")]
-    pub status: i64,
+    pub status: Int,
     /// File type (`txt`, `pdf`, ...).
     #[serde(rename = "type")]
     pub kind: String,
     /// 0 no automatic update, 1 automatic.
-    #[serde(deserialize_with = "int")]
-    pub update_type: i64,
+    pub update_type: Int,
     /// Hours between automatic updates.
-    #[serde(deserialize_with = "int")]
-    pub update_interval: i64,
+    pub update_interval: Int,
     /// Created (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub create_time: i64,
+    pub create_time: Int,
     /// Updated (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub update_time: i64,
+    pub update_time: Int,
 }
 
 /// Where a new document's content comes from.
@@ -336,19 +318,15 @@ pub struct DocumentProgress {
     /// Name.
     pub document_name: String,
     /// Percent done (0–100).
-    #[serde(deserialize_with = "int")]
-    pub progress: i64,
+    pub progress: Int,
     /// 0 processing, 1 done, 9 failed.
-    #[serde(deserialize_with = "int")]
-    pub status: i64,
+    pub status: Int,
     /// Seconds left (estimate).
-    #[serde(deserialize_with = "int")]
-    pub remaining_time: i64,
+    pub remaining_time: Int,
     /// Why it failed.
     pub status_descript: String,
     /// Size in bytes.
-    #[serde(deserialize_with = "int")]
-    pub size: i64,
+    pub size: Int,
     /// File type.
     #[serde(rename = "type")]
     pub kind: String,
@@ -377,20 +355,16 @@ pub struct Image {
     /// URL.
     pub url: String,
     /// Size in bytes.
-    #[serde(deserialize_with = "int")]
-    pub size: i64,
+    pub size: Int,
     /// File type.
     #[serde(rename = "type")]
     pub kind: String,
     /// 0 processing, 1 done, 9 failed.
-    #[serde(deserialize_with = "int")]
-    pub status: i64,
+    pub status: Int,
     /// Uploader.
     pub creator_id: Option<UserId>,
     /// Created (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub create_time: i64,
+    pub create_time: Int,
     /// Updated (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub update_time: i64,
+    pub update_time: Int,
 }

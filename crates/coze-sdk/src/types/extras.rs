@@ -1,6 +1,7 @@
 //! Types of the calls of the official SDKs outside the OpenAPI document: templates, lives,
 //! voiceprint groups.
 
+use crate::types::lenient::Int;
 use serde::{Deserialize, Serialize};
 
 /// What duplicating a template made.
@@ -50,14 +51,11 @@ pub struct VoiceprintGroup {
     /// Description.
     pub desc: String,
     /// How many voiceprints it holds.
-    #[serde(deserialize_with = "crate::types::common::int")]
-    pub feature_count: i64,
+    pub feature_count: Int,
     /// Created (Unix seconds).
-    #[serde(deserialize_with = "crate::types::common::int")]
-    pub created_at: i64,
+    pub created_at: Int,
     /// Updated (Unix seconds).
-    #[serde(deserialize_with = "crate::types::common::int")]
-    pub updated_at: i64,
+    pub updated_at: Int,
 }
 
 /// A voiceprint (a "feature") of a group.
@@ -76,11 +74,9 @@ pub struct Voiceprint {
     /// Where the sample can be fetched, when Coze gives one.
     pub audio_url: String,
     /// Created (Unix seconds).
-    #[serde(deserialize_with = "crate::types::common::int")]
-    pub created_at: i64,
+    pub created_at: Int,
     /// Updated (Unix seconds).
-    #[serde(deserialize_with = "crate::types::common::int")]
-    pub updated_at: i64,
+    pub updated_at: Int,
 }
 
 /// How well a sample matches one voiceprint.
@@ -167,8 +163,7 @@ pub struct StorePluginMeta {
     /// Icon URL.
     pub icon_url: String,
     /// Listed (Unix seconds).
-    #[serde(deserialize_with = "crate::types::common::int")]
-    pub listed_at: i64,
+    pub listed_at: Int,
     /// `paid`.
     pub paid_type: String,
     /// Published by Coze itself.
@@ -192,18 +187,15 @@ pub struct StoreCategory {
 #[non_exhaustive]
 pub struct StorePluginStats {
     /// Popularity.
-    #[serde(deserialize_with = "crate::types::common::int")]
-    pub heat: i64,
+    pub heat: Int,
     /// Calls so far.
-    #[serde(deserialize_with = "crate::types::common::int")]
-    pub call_count: i64,
+    pub call_count: Int,
     /// Share of successful calls, 0 to 1.
     pub success_rate: f64,
     /// Whether it can be called now.
     pub is_call_available: bool,
     /// Tools in it.
-    #[serde(deserialize_with = "crate::types::common::int")]
-    pub total_tools_count: i64,
+    pub total_tools_count: Int,
 }
 
 /// Filters of the plugin store list; all optional.

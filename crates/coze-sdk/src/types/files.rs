@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::FileId;
-use crate::types::common::{int, null_default};
-use crate::types::lenient::Timestamp;
+use crate::types::common::null_default;
+use crate::types::lenient::{Int, Timestamp};
 
 /// The largest file Coze accepts (512 MB); larger ones are refused before uploading.
 pub const MAX_UPLOAD_BYTES: u64 = 512 * 1024 * 1024;
@@ -26,8 +26,8 @@ pub struct File {
     #[serde(default)]
     pub id: FileId,
     /// Size in bytes.
-    #[serde(default, deserialize_with = "int")]
-    pub bytes: i64,
+    #[serde(default)]
+    pub bytes: Int,
     /// File name as uploaded.
     #[serde(default, deserialize_with = "null_default")]
     pub file_name: String,

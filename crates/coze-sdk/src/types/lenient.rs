@@ -9,6 +9,10 @@
 //!   Serialises as an integer, the way the official SDKs send it (an unset value as `null`;
 //!   the SDK's request types skip unset timestamps).
 //!
+//! - [`Int`]: a count, size, code or status that Coze sends as a number or as a string of
+//!   digits; `null` and `""` are 0. A missing field is an error unless the field is marked
+//!   `#[serde(default)]`. Serialises as an integer.
+//!
 //! A value of the wrong kind (`"soon"` for a timestamp) is an error, reported by the SDK as
 //! [`Error::Decode`](crate::Error::Decode) with the path of the field.
 
@@ -125,6 +129,86 @@ impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // Through `deserialize_option` so that a missing field is unset without `default`.
         d.deserialize_option(OptionVisitor).map(Timestamp)
+    }
+}
+
+/// An integer that Coze sends as a number or as a string of digits; `null` and `""` are 0.
+///
+/// Used for counts, sizes, codes and statuses. It serialises as an integer, the way the
+/// official SDKs send it.
+///
+/// ```
+/// use coze_sdk::types::Int;
+///
+/// let n: Int = serde_json::from_str(r#""12""#).unwrap();
+/// assert_eq!(n, 12);
+/// assert_eq!(n.get() + 1, 13);
+/// assert_eq!(serde_json::to_string(&n).unwrap(), "12");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Int(pub i64);
+
+impl Int {
+    /// The value.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl From<i64> for Int {
+    fn from(v: i64) -> Self {
+        Int(v)
+    }
+}
+
+impl From<Int> for i64 {
+    fn from(v: Int) -> Self {
+        v.0
+    }
+}
+
+macro_rules! int_try_into {
+    ($($t:ty),*) => {$(
+        impl TryFrom<Int> for $t {
+            type Error = std::num::TryFromIntError;
+
+            fn try_from(v: Int) -> Result<Self, Self::Error> {
+                <$t>::try_from(v.0)
+            }
+        }
+    )*};
+}
+int_try_into!(u64, usize, u32, i32);
+
+impl PartialEq<i64> for Int {
+    fn eq(&self, other: &i64) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialOrd<i64> for Int {
+    fn partial_cmp(&self, other: &i64) -> Option<std::cmp::Ordering> {
+        self.0.partial_cmp(other)
+    }
+}
+
+impl fmt::Display for Int {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl Serialize for Int {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // `deserialize_any` (not `_option`): a missing field stays an error without `default`.
+        d.deserialize_any(SecondsVisitor)
+            .map(|v| Int(v.unwrap_or_default()))
     }
 }
 
@@ -245,6 +329,58 @@ mod tests {
         };
         assert_eq!(serde_json::to_string(&row).unwrap(), "{}");
         assert_eq!(serde_json::to_string(&Timestamp::UNSET).unwrap(), "null");
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    struct Counts {
+        n: Int,
+        #[serde(default)]
+        m: Int,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct CountPage {
+        data: Vec<Counts>,
+    }
+
+    fn n(bytes: &[u8]) -> Int {
+        decode_path::<Counts>(bytes).unwrap().n
+    }
+
+    #[test]
+    fn int_from_number_string_null_and_empty() {
+        assert_eq!(n(br#"{"n":12}"#), 12);
+        assert_eq!(n(br#"{"n":"12"}"#), 12);
+        assert_eq!(n(br#"{"n":-3}"#), -3);
+        assert_eq!(n(br#"{"n":null}"#), 0);
+        assert_eq!(n(br#"{"n":""}"#), 0);
+        assert_eq!(decode_path::<Counts>(br#"{"n":1}"#).unwrap().m, 0);
+        let (path, e) = decode_path::<Counts>(br#"{"m":1}"#).unwrap_err();
+        assert_eq!(path, ".");
+        assert!(e.to_string().contains("missing field `n`"), "{e}");
+    }
+
+    #[test]
+    fn bad_int_names_the_field() {
+        let page = decode_path::<CountPage>(br#"{"data":[{"n":"7"}]}"#).unwrap();
+        assert_eq!(page.data[0].n, 7);
+        let (path, e) =
+            decode_path::<CountPage>(br#"{"data":[{"n":1},{"n":"lots"}]}"#).unwrap_err();
+        assert_eq!(path, "data[1].n");
+        assert!(e.to_string().contains("lots"), "{e}");
+        let (path, _) = decode_path::<CountPage>(br#"{"data":[{"n":[1]}]}"#).unwrap_err();
+        assert_eq!(path, "data[0].n");
+    }
+
+    #[test]
+    fn int_serialises_as_an_integer() {
+        let c = Counts {
+            n: Int(5),
+            m: Int::from(-1),
+        };
+        assert_eq!(serde_json::to_string(&c).unwrap(), r#"{"n":5,"m":-1}"#);
+        assert_eq!(i64::from(c.n) + c.m.get(), 4);
+        assert!(c.n > 4 && c.n.to_string() == "5");
     }
 
     #[test]

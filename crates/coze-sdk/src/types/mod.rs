@@ -4,7 +4,7 @@ pub(crate) mod common;
 pub(crate) mod flat_message;
 pub mod lenient;
 
-pub use lenient::Timestamp;
+pub use lenient::{Int, Timestamp};
 
 pub mod apps;
 pub mod audio;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::common::int;
+use crate::types::lenient::Int;
 
 /// A user variable's value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,11 +14,9 @@ pub struct VariableValue {
     /// Its value.
     pub value: String,
     /// First set (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub create_time: i64,
+    pub create_time: Int,
     /// Last set (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub update_time: i64,
+    pub update_time: Int,
 }
 
 /// Whose variables: a bot's or an app's, for one user of one channel.

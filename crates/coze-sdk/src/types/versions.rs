@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::common::int;
+use crate::types::lenient::Int;
 
 /// Who made a version.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,8 +25,7 @@ pub struct BotVersion {
     /// What changed.
     pub changelog: String,
     /// Created (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub created_at: i64,
+    pub created_at: Int,
     /// `published_online` or `unpublished_draft`.
     pub publish_status: String,
     /// Who made it.
@@ -43,11 +42,9 @@ pub struct WorkflowVersion {
     /// Description.
     pub description: String,
     /// Created (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub created_at: i64,
+    pub created_at: Int,
     /// Updated (Unix seconds).
-    #[serde(deserialize_with = "int")]
-    pub updated_at: i64,
+    pub updated_at: Int,
     /// The workflow.
     pub workflow_id: String,
     /// Who made it.

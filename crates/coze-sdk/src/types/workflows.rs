@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BotId, ConversationId, ExecuteId, UserId, WorkflowId};
 use crate::types::chat::{Usage, decode, done_debug_url};
-use crate::types::common::{int, null_default, open_enum};
-use crate::types::lenient::Timestamp;
+use crate::types::common::{null_default, open_enum};
+use crate::types::lenient::{Int, Timestamp};
 use crate::types::messages::EnterMessage;
 
 /// A workflow run: which workflow, with which inputs.
@@ -102,8 +102,8 @@ pub struct InterruptData {
     #[serde(default, deserialize_with = "null_default")]
     pub event_id: String,
     /// 2 question node, 5 input node, 6 client plugin, 7 OAuth plugin.
-    #[serde(rename = "type", default, deserialize_with = "int")]
-    pub interrupt_type: i64,
+    #[serde(rename = "type", default)]
+    pub interrupt_type: Int,
     /// What the node sends (often JSON `{"content_type","content"}`), may be empty.
     #[serde(default, deserialize_with = "null_default")]
     pub data: String,
@@ -227,8 +227,8 @@ pub struct WorkflowRunHistory {
     #[serde(default, deserialize_with = "null_default")]
     pub connector_uid: String,
     /// 0 sync, 1 stream, 2 async.
-    #[serde(default, deserialize_with = "int")]
-    pub run_mode: i64,
+    #[serde(default)]
+    pub run_mode: Int,
     /// The run's logid (quote it to Coze support).
     #[serde(default, deserialize_with = "null_default")]
     pub logid: String,
@@ -242,8 +242,8 @@ pub struct WorkflowRunHistory {
     #[serde(default, deserialize_with = "null_default")]
     pub output: String,
     /// 0 unless it failed (Coze sends `""` for none).
-    #[serde(default, deserialize_with = "int")]
-    pub error_code: i64,
+    #[serde(default)]
+    pub error_code: Int,
     /// Why it failed.
     #[serde(default, deserialize_with = "null_default")]
     pub error_message: String,
@@ -324,8 +324,8 @@ pub struct WorkflowInterrupt {
 #[non_exhaustive]
 pub struct WorkflowError {
     /// Coze error code.
-    #[serde(default, deserialize_with = "int")]
-    pub error_code: i64,
+    #[serde(default)]
+    pub error_code: Int,
     /// What went wrong.
     #[serde(default, deserialize_with = "null_default")]
     pub error_message: String,
@@ -429,7 +429,7 @@ impl ResumeRequest {
             workflow_id,
             interrupt.event_id.clone(),
             resume_data,
-            interrupt.interrupt_type,
+            interrupt.interrupt_type.get(),
         )
     }
 }
@@ -693,7 +693,7 @@ mod tests {
             panic!("{interrupt:?}")
         };
         assert_eq!(
-            (i.interrupt_data.interrupt_type, i.node_title.as_str()),
+            (i.interrupt_data.interrupt_type.get(), i.node_title.as_str()),
             (2, "q")
         );
         assert!(interrupt.is_terminal());
@@ -705,7 +705,7 @@ mod tests {
         assert_eq!(
             err,
             WorkflowEvent::Error(WorkflowError {
-                error_code: 4000,
+                error_code: Int(4000),
                 error_message: "Request parameter error".into()
             })
         );
@@ -733,10 +733,10 @@ mod tests {
             r#"{"execute_id":"1","execute_status":"Fail","error_code":"6006","output":""}"#,
         )
         .unwrap();
-        assert_eq!((h.error_code, h.is_settled()), (6006, true));
+        assert_eq!((h.error_code.get(), h.is_settled()), (6006, true));
         let h: WorkflowRunHistory =
             serde_json::from_str(r#"{"execute_status":"Running","error_code":""}"#).unwrap();
-        assert_eq!((h.error_code, h.is_settled()), (0, false));
+        assert_eq!((h.error_code.get(), h.is_settled()), (0, false));
         let i = InterruptData {
             data: r#"{"content_type":"text","content":"Which city?"}"#.into(),
             ..Default::default()

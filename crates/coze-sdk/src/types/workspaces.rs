@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{UserId, WorkspaceId};
-use crate::types::common::{int, null_default, open_enum};
+use crate::types::common::{null_default, open_enum};
+use crate::types::lenient::Int;
 
 open_enum! {
     /// The caller's role in a workspace.
@@ -69,8 +70,8 @@ pub struct WorkspaceList {
     #[serde(default, deserialize_with = "null_default")]
     pub workspaces: Vec<Workspace>,
     /// How many workspaces there are in all.
-    #[serde(default, deserialize_with = "int")]
-    pub total_count: i64,
+    #[serde(default)]
+    pub total_count: Int,
 }
 
 /// Which page of workspaces to fetch.

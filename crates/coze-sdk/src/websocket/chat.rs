@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use crate::types::lenient::Int;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -378,8 +379,7 @@ pub enum ServerEvent {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Canceled {
-    #[serde(deserialize_with = "crate::types::common::int")]
-    code: i64,
+    code: Int,
     #[serde(deserialize_with = "crate::types::common::null_default")]
     msg: String,
 }
@@ -412,7 +412,7 @@ impl wire::ServerEvent for ServerEvent {
             "conversation.chat.canceled" => {
                 let c: Canceled = de(data)?;
                 ServerEvent::ChatCanceled {
-                    code: c.code,
+                    code: c.code.get(),
                     msg: c.msg,
                 }
             }

@@ -54,7 +54,7 @@ fn chat_server_events_decode_from_fixtures() {
     };
     assert_eq!(c.status, ChatStatus::Completed);
     assert_eq!(c.created_at, Some(1_764_547_200));
-    assert_eq!(c.usage.map(|u| u.token_count), Some(12));
+    assert_eq!(c.usage.map(|u| u.token_count.get()), Some(12));
 }
 
 #[test]

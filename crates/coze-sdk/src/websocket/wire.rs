@@ -12,7 +12,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::types::common::{int, null_default};
+use crate::types::common::null_default;
+use crate::types::lenient::Int;
 
 mod sealed {
     pub trait Sealed {}
@@ -101,8 +102,7 @@ struct Incoming<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ErrorData {
-    #[serde(deserialize_with = "int")]
-    code: i64,
+    code: Int,
     #[serde(deserialize_with = "null_default")]
     msg: String,
 }
@@ -149,7 +149,7 @@ pub(crate) fn decode_frame<E: ServerEvent>(bytes: &[u8]) -> Frame<E> {
     let event = if incoming.event_type == "error" {
         let e: ErrorData = serde_json::from_str(data).unwrap_or_default();
         Err(Error::StreamEvent {
-            code: e.code,
+            code: e.code.get(),
             msg: e.msg,
             logid: logid.clone(),
         })

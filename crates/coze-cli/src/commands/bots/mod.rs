@@ -294,7 +294,7 @@ pub async fn run(command: BotsCommand, settings: &Settings) -> anyhow::Result<()
                             v.version.clone()
                         },
                         v.publish_status.clone(),
-                        format_time(Some(v.created_at)),
+                        format_time(v.created_at.get()),
                         v.creator.name.clone(),
                         v.changelog.clone(),
                     ]

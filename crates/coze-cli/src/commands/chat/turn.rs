@@ -466,7 +466,7 @@ pub(crate) fn failed(what: &str, chat: &Chat, logid: Option<&str>) -> CliError {
             };
             (
                 format!("the {what} failed: {msg} (code {})", e.code),
-                code_hint(e.code),
+                code_hint(e.code.get()),
             )
         }
         None => (

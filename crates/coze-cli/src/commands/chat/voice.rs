@@ -370,7 +370,7 @@ async fn receive(
                 let (code, msg) = chat
                     .last_error
                     .as_ref()
-                    .map(|e| (e.code, e.msg.clone()))
+                    .map(|e| (e.code.get(), e.msg.clone()))
                     .unwrap_or_default();
                 return Ok(End::Broken(coze_sdk::Error::StreamEvent {
                     code,

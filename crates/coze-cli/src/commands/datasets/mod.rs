@@ -135,10 +135,10 @@ pub async fn run(command: DatasetsCommand, settings: &Settings) -> anyhow::Resul
                     vec![
                         d.dataset_id.to_string(),
                         d.name.clone(),
-                        kind_name(d.format_type).into(),
+                        kind_name(d.format_type.get()).into(),
                         d.doc_count.to_string(),
                         d.processing_file_list.len().to_string(),
-                        format_time(Some(d.update_time)),
+                        format_time(d.update_time.get()),
                     ]
                 },
                 "no knowledge bases in this workspace (create one with `coze datasets create NAME`)",
@@ -317,13 +317,13 @@ async fn docs(
                         d.name.clone(),
                         d.kind.clone(),
                         d.size.to_string(),
-                        match d.status {
+                        match d.status.get() {
                             0 => "processing".into(),
                             1 => "done".into(),
                             9 => "failed".into(),
                             n => n.to_string(),
                         },
-                        format_time(Some(d.update_time)),
+                        format_time(d.update_time.get()),
                     ]
                 },
                 "no documents (add some with `coze datasets docs add DATASET FILE`)",
@@ -371,7 +371,10 @@ async fn wait(
             Duration::from_millis(500),
             Duration::from_secs(timeout),
             |progress| {
-                let total: i64 = progress.iter().map(|p| p.progress.clamp(0, 100)).sum();
+                let total: i64 = progress
+                    .iter()
+                    .map(|p| p.progress.get().clamp(0, 100))
+                    .sum();
                 let n = progress.len().max(1) as i64;
                 bar.set_position((total / n) as u64);
                 if bar.is_hidden() {

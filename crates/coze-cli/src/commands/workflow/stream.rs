@@ -157,7 +157,7 @@ async fn play(stream: &mut WorkflowStream, out: &Output) -> anyhow::Result<End> 
                 last_message = Some(content);
             }
             WorkflowEvent::Error(e) => {
-                let hint = match e.error_code {
+                let hint = match e.error_code.get() {
                     6006 => {
                         "a node of the workflow timed out: check the node in Coze's workflow editor"
                             .to_string()
