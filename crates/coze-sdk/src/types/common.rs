@@ -1,7 +1,8 @@
 //! Lenient decoding helpers shared by all types.
 //!
-//! Coze adds enum values without notice, sometimes renders timestamps as numeric strings and
-//! sends `null` where a string is expected; the helpers here accept all of that.
+//! Coze adds enum values without notice and sends `null` where a string, list or map is
+//! expected; the helpers here accept that. Timestamps and integers sent as strings have field
+//! types of their own in [`super::lenient`].
 
 use std::fmt;
 

@@ -13,6 +13,10 @@
 //!   digits; `null` and `""` are 0. A missing field is an error unless the field is marked
 //!   `#[serde(default)]`. Serialises as an integer.
 //!
+//! `null` where a string, list, map or bool is expected still takes a field attribute,
+//! `#[serde(default, deserialize_with = "null_default")]`: serde has no container-wide
+//! switch for it, and a wrapper type would make every such field awkward to read and build.
+//!
 //! A value of the wrong kind (`"soon"` for a timestamp) is an error, reported by the SDK as
 //! [`Error::Decode`](crate::Error::Decode) with the path of the field.
 
@@ -316,6 +320,20 @@ mod tests {
         assert!(e.to_string().contains("invalid timestamp `soon`"), "{e}");
         let (path, _) = decode_path::<Page>(br#"{"items":[{"at":true}]}"#).unwrap_err();
         assert_eq!(path, "items[0].at");
+    }
+
+    #[test]
+    fn the_sdk_decode_error_names_the_field_path() {
+        let body = br#"{"code":0,"msg":"","data":{"items":[{"at":"1"},{"at":"soon"}]}}"#;
+        let e = crate::response::bench_classify::<Page>(Some("data"), body).unwrap_err();
+        let crate::Error::Decode { field, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(field, "data.items[1].at");
+        assert!(e.to_string().contains("data.items[1].at"), "{e}");
+        let body = br#"{"code":0,"msg":"","data":{"data":[{"n":"many"}]}}"#;
+        let e = crate::response::bench_classify::<CountPage>(Some("data"), body).unwrap_err();
+        assert!(e.to_string().contains("data.data[0].n"), "{e}");
     }
 
     #[test]
