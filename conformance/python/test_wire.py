@@ -1,5 +1,6 @@
 """Raw wire checks that cozepy is too lenient to make but the Go and JS SDKs depend on
-(coze-api.md §1.3-1.4, §3.5, §5.6, §9): exact SSE framing, envelopes, logids, status codes."""
+(docs/wire-format.md: responses, event streams, codes): exact SSE framing, envelopes, logids,
+status codes."""
 
 from __future__ import annotations
 
