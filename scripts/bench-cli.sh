@@ -25,7 +25,8 @@
 #
 # Cold start is under 10 ms for both; `coze chat -m` is about 0.6 MiB over the 10 MiB memory
 # target (TLS roots, the HTTP client and the runtime), `coze --version` well under it.
-# `COZE_BENCH_NO_BUILD=1` skips the build (the binary must exist).
+# `COZE_BENCH_NO_BUILD=1` skips the build (the binary must exist); `COZE_BENCH_BIN=PATH`
+# measures another binary (a build with other release settings, for example).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,8 +37,12 @@ source "$ROOT/scripts/lib.sh"
 need hyperfine "apt-get install hyperfine"
 [[ -x /usr/bin/time ]] || die "GNU time is missing: apt-get install time"
 
-[[ -n "${COZE_BENCH_NO_BUILD:-}" ]] || cargo build --release -p coze-cli >&2
-COZE="$(cargo_target_dir)/release/coze"
+if [[ -n "${COZE_BENCH_BIN:-}" ]]; then
+  COZE="$COZE_BENCH_BIN"
+else
+  [[ -n "${COZE_BENCH_NO_BUILD:-}" ]] || cargo build --release -p coze-cli >&2
+  COZE="$(cargo_target_dir)/release/coze"
+fi
 PY="$ROOT/.venv/bin/python"
 if [[ ! -x "$PY" ]] || ! "$PY" -c "import cozepy" 2>/dev/null; then
   setup_venv "$ROOT/.venv" "$ROOT/conformance/python/requirements.txt"
@@ -63,10 +68,16 @@ hyperfine --warmup 3 --runs 30 -N \
   "$CHAT" \
   "$PY -c 'import cozepy'"
 
+# Max RSS of 10 runs: min / median / max. Most of it is the binary's own pages, which the
+# kernel maps in blocks around each first use, so it moves a little with the page cache.
 rss() {
-  /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}'
+  local runs=()
+  for _ in $(seq 10); do
+    runs+=("$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1)")
+  done
+  printf '%s\n' "${runs[@]}" | sort -n | awk '{v[NR]=$1} END {printf "min %d, median %d, max %d", v[1], v[int((NR+1)/2)], v[NR]}'
 }
-echo "max RSS, coze --version:           $(rss "$COZE" --version) KiB"
+echo "max RSS (KiB), coze --version:           $(rss "$COZE" --version)"
 # shellcheck disable=SC2086 # CHAT is a word list on purpose
-echo "max RSS, coze chat -m (emulator):  $(rss $CHAT) KiB"
-echo "max RSS, python -c 'import cozepy': $(rss "$PY" -c 'import cozepy') KiB"
+echo "max RSS (KiB), coze chat -m (emulator):  $(rss $CHAT)"
+echo "max RSS (KiB), python -c 'import cozepy': $(rss "$PY" -c 'import cozepy')"
