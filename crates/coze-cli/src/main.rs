@@ -25,6 +25,12 @@
 //!   one object per item, `delete` of a conversation `{"id","deleted":true}`.
 //! - Tables show times in UTC; long cells are shortened to 60 characters (`--json` has it all).
 //! - `coze demo` slows the emulator's deltas to 40 ms so the streaming is visible.
+//! - `coze chat --voice IN.wav` asks one question by voice over the WebSocket chat: the WAV is
+//!   checked before connecting and sent as 16-bit mono PCM at its own rate (100 ms per
+//!   append, as fast as the connection takes it); the answer's audio is asked as 24 kHz PCM and
+//!   written to `--audio-out` through a temporary file; without `--audio-out` the audio events
+//!   are not subscribed to. A cut or Ctrl-C keeps the text and audio that arrived; no
+//!   reconnection (a new connection is a new session on Coze).
 //! - Cargo feature `keyring` (off by default): tokens go to the OS keyring, or to the
 //!   credentials file with one `warning:` line when no keyring works (`COZE_NO_KEYRING=1`
 //!   opts out); details in the `config` module.

@@ -46,6 +46,76 @@
 //! with the PAT or a token the emulator issued; a missing, unknown or expired one gets HTTP
 //! 401 `{"code":4100,"msg":"authentication is invalid"}`.
 //!
+//! # WebSockets
+//!
+//! The WebSocket APIs Coze serves from `wss://ws.coze.cn` / `wss://ws.coze.com` are served on
+//! the emulator's REST address, as `ws://127.0.0.1:PORT` (`routes::websockets`; envelopes in
+//! [`wsevent`]):
+//!
+//! - `GET /v1/chat?bot_id=…` (`device_id` accepted and ignored): `chat.created` on connect;
+//!   `chat.update` → `chat.updated` (the settings so far, the audio ones with every default
+//!   filled in: `chat_config` with `user_id`,
+//!   `conversation_id`, `meta_data`, `custom_variables`, `auto_save_history`;
+//!   `input_audio`, `output_audio`, `event_subscriptions` to receive only the listed event
+//!   types); `conversation.message.create` (a user text) or `input_audio_buffer.append`
+//!   (base64) + `input_audio_buffer.complete` (→ `input_audio_buffer.completed`,
+//!   `conversation.audio_transcript.update` / `.completed` with the transcript, which becomes
+//!   the question) start a chat with the same bots, conversations and [`Pace`] as `/v3/chat`:
+//!   the user's `conversation.message.completed`, `conversation.chat.created`, `in_progress`,
+//!   `conversation.message.delta`s, the answer's `conversation.message.completed`, then the
+//!   answer spoken (`conversation.audio.sentence_start`, `conversation.audio.delta`s with
+//!   base64 PCM in `content`, `conversation.audio.completed`), the `verbose` message and
+//!   follow-ups, `conversation.chat.completed` (or `requires_action`, answered with
+//!   `conversation.chat.submit_tool_outputs`; or `failed`). `conversation.chat.cancel` stops
+//!   the answer and its audio and ends with `conversation.chat.canceled`;
+//!   `input_audio_buffer.clear` → `input_audio_buffer.cleared`; `conversation.clear` starts a
+//!   new section → `conversation.cleared`; `input_text.generate_audio` speaks a text without
+//!   the bot. All chats of one connection share one conversation (a new one unless
+//!   `chat_config.conversation_id` names one).
+//! - `GET /v1/audio/speech`: `speech.created`; `speech.update` → `speech.updated`;
+//!   `input_text_buffer.append` (`delta` text) + `input_text_buffer.complete` →
+//!   `input_text_buffer.completed`, `speech.audio.update`s (base64 PCM `delta`),
+//!   `speech.audio.completed`.
+//! - `GET /v1/audio/transcriptions`: `transcriptions.created`; `transcriptions.update` →
+//!   `transcriptions.updated`; `input_audio_buffer.append` + `.complete` →
+//!   `input_audio_buffer.completed`, `transcriptions.message.update`s (each the whole text
+//!   heard so far), `transcriptions.message.completed`; `input_audio_buffer.clear`.
+//!
+//! Audio is the tone codec of [`tone`]: output is raw 16-bit mono little-endian PCM at
+//! `output_audio.pcm_config.sample_rate` (default 24000), `speech_rate` −50..100 setting the
+//! speed; input is a WAV file (the default `input_audio.format`) or, with `format: "pcm"`, raw
+//! 16-bit mono PCM at `input_audio.sample_rate`, in any number of appends. Audio the emulator
+//! produced (over REST or WebSocket) transcribes back to exactly its text; other audio is
+//! heard as a fixed sentence naming its size. A speech text buffer holds at most 4096 bytes,
+//! and only the first 4096 bytes of a longer answer are spoken (bounded memory per
+//! connection: that is minutes of audio already). The emulator produces no other codec:
+//! `output_audio.codec` other than `pcm` (opus, g711a, g711u), `input_audio` other than
+//! 16-bit mono PCM/WAV are refused with an `error` event.
+//!
+//! What it refuses: a missing, unknown or expired token refuses the handshake with HTTP 401
+//! and the 4100 body (the token comes from `Authorization: Bearer` or the
+//! `authorization=Bearer …` query parameter `@coze/api` adds); a GET without the upgrade gets
+//! 400. A missing `bot_id` (4000), an unknown bot (4200), an unpublished one (4015) or a
+//! `workflow_id` (chatflows over WebSocket are not emulated, 4000) get an `error` event and a
+//! normal close. A client event that cannot be used (not JSON, not a JSON object, unknown
+//! `event_type`, bad base64, a setting out of range, an empty buffer, a cancel with nothing
+//! running: 4104, the chat refusals of `/v3/chat` such as 4016) gets an `error` event
+//! `{code, msg}` with the frame in `detail.origin_message`, and the connection stays open.
+//! Every server event carries `detail.logid` (one per connection) and a UUID `id`. The
+//! request faults of `/_emulator/faults` (`rate_limit`, `server_error`, `html_error`) refuse
+//! the handshake like any request; the stream faults (`cut_after_events`, `event_delay_ms`,
+//! `error_event`) apply to SSE streams only.
+//!
+//! The official SDKs reach it as follows. `@coze/api` takes the WebSocket base as its own
+//! option: `new CozeAPI({baseURL: "http://127.0.0.1:PORT", baseWsURL: "ws://127.0.0.1:PORT",
+//! token})` (pass `{maxRetries: 0}` to `websockets.chat.create` in tests: its
+//! reconnecting-websocket otherwise retries a closed connection). cozepy derives `wss://ws.…`
+//! from an `https://api.…` base and refuses an `http://` base, so build its clients directly:
+//! `WebsocketsChatBuildClient("ws://127.0.0.1:PORT", Requester(auth=TokenAuth(pat)))`
+//! (likewise `WebsocketsAudioSpeechBuildClient`, `WebsocketsAudioTranscriptionsBuildClient`).
+//! The conformance suites do exactly that (`conformance/python/test_websockets.py`,
+//! `conformance/js/test/websockets.test.mjs`).
+//!
 //! # Bots
 //!
 //! - `echo`: answers `You said: "<message>".`, adds `Earlier in this conversation you said:
@@ -100,12 +170,17 @@
 //! - `meta_data`: at most 16 pairs, keys of 1-64 and string values of up to 512 characters.
 //! - Files: 4300 empty, 4301 more than one, 4302 beyond `max_upload_bytes`.
 //! - Body size, before the body is read: see [`limits`] (HTTP 413).
+//! - A path the emulator does not serve: 4000 "does not implement" (HTTP 404); a path it
+//!   serves called with another method: 4000 (HTTP 405). Both in Coze's envelope, so an SDK
+//!   shows the message.
 //!
 //! Where the docs and the official SDKs disagree, what the SDKs send is accepted:
 //! `@coze/api` types object_string `content` as an item array (it stringifies it for chats
 //! only), so an array with `content_type: object_string` is accepted as that string; cozepy
 //! retrieves chats by POST where the docs say GET, and sends `conversation_id=` empty (taken
-//! as absent); cozepy lists bots with `page_index` where the docs say `page_num`.
+//! as absent); cozepy lists bots with `page_index` where the docs say `page_num`; the
+//! deprecated `knowledge.documents.list` of `@coze/api` lists documents with a GET and a query
+//! where the docs say POST.
 //!
 //! # Capacity
 //!
@@ -178,6 +253,7 @@ pub mod sse;
 pub mod state;
 pub mod tone;
 pub mod workflows;
+pub mod wsevent;
 
 use std::fmt;
 use std::future::Future;
@@ -433,6 +509,7 @@ impl Drop for Emulator {
 pub fn router(state: AppState) -> Router {
     routes::routes()
         .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(wrong_method)
         .layer(from_fn_with_state(state.clone(), faults::middleware))
         .layer(from_fn_with_state(state.clone(), limits::middleware))
         .with_state(state)
@@ -446,6 +523,19 @@ async fn unknown_endpoint(request: axum::extract::Request) -> Response {
     );
     envelope::ApiError::new(4000, msg)
         .with_status(axum::http::StatusCode::NOT_FOUND)
+        .into_response()
+}
+
+/// A known path called with a method it does not take: Coze's envelope (code 4000) on a 405, so
+/// an SDK reports the message instead of a bare HTTP status.
+async fn wrong_method(request: axum::extract::Request) -> Response {
+    let msg = format!(
+        "{} is not a method of {}; check the method in the API reference",
+        request.method(),
+        request.uri().path()
+    );
+    envelope::ApiError::new(4000, msg)
+        .with_status(axum::http::StatusCode::METHOD_NOT_ALLOWED)
         .into_response()
 }
 

@@ -76,6 +76,18 @@ impl EventSender {
         self.open
     }
 
+    /// A sender whose frames arrive, unchanged and without faults, on the returned receiver
+    /// (the WebSocket chat re-frames them as WebSocket events).
+    pub fn pipe() -> (EventSender, mpsc::Receiver<Bytes>) {
+        let (tx, rx) = mpsc::channel::<Bytes>(16);
+        let sender = EventSender {
+            tx,
+            delay: Duration::ZERO,
+            open: true,
+        };
+        (sender, rx)
+    }
+
     /// True while the client is still reading.
     pub fn is_open(&self) -> bool {
         self.open && !self.tx.is_closed()

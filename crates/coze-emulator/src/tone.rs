@@ -172,7 +172,19 @@ fn decode_with(samples: &[i16], sample_rate: u32, ms: u32) -> Option<String> {
 /// The text of a WAV file [`encode`] produced; `None` for other audio.
 pub fn decode(wav_bytes: &[u8]) -> Option<String> {
     let (samples, rate) = parse_wav(wav_bytes)?;
-    (4..=30).find_map(|tenths| decode_with(&samples, rate, tenths * 10))
+    decode_pcm(&samples, rate)
+}
+
+/// Highest sample rate [`decode_pcm`] considers (a header may claim anything).
+const MAX_RATE: u32 = 384_000;
+
+/// The text of 16-bit mono samples at `sample_rate` that [`pcm`] produced (the whole
+/// signal, as concatenated from a stream); `None` for other audio.
+pub fn decode_pcm(samples: &[i16], sample_rate: u32) -> Option<String> {
+    if sample_rate == 0 || sample_rate > MAX_RATE {
+        return None;
+    }
+    (4..=30).find_map(|tenths| decode_with(samples, sample_rate, tenths * 10))
 }
 
 #[cfg(test)]
@@ -195,6 +207,20 @@ mod tests {
                 "{text} at {rate} Hz x{speed}"
             );
         }
+    }
+
+    #[test]
+    fn raw_pcm_round_trips_and_absurd_rates_are_refused() {
+        let samples = pcm("over the socket", 16_000, 1.5);
+        assert_eq!(
+            decode_pcm(&samples, 16_000).as_deref(),
+            Some("over the socket")
+        );
+        assert_eq!(decode_pcm(&samples, 0), None);
+        assert_eq!(decode_pcm(&samples, u32::MAX), None);
+        let mut header = wav(&samples, 16_000);
+        header[24..28].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(decode(&header), None);
     }
 
     #[test]

@@ -85,6 +85,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     max_event_size: usize,
     user_agent: Option<String>,
+    websocket_base_url: Option<String>,
 }
 
 impl Default for ClientBuilder {
@@ -99,6 +100,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             max_event_size: DEFAULT_MAX_EVENT_SIZE,
             user_agent: None,
+            websocket_base_url: None,
         }
     }
 }
@@ -185,6 +187,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The base URL of the WebSocket APIs (`ws://` or `wss://`), when it is not the one
+    /// derived from the base URL (see [`crate::websocket::websocket_base_url`]).
+    pub fn websocket_base_url(mut self, url: impl Into<String>) -> Self {
+        self.websocket_base_url = Some(url.into());
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -196,10 +205,15 @@ impl ClientBuilder {
             Some(url) => check_base_url(url)?,
             None => self.region.base_url().to_owned(),
         };
+        let websocket_base_url = match &self.websocket_base_url {
+            Some(url) => crate::websocket::check_websocket_base_url(url)?,
+            None => crate::websocket::websocket_base_url(&base_url)?,
+        };
         let version = env!("CARGO_PKG_VERSION");
         let ua = self
             .user_agent
             .unwrap_or_else(|| format!("coze-rs/{version} rust {}", std::env::consts::OS));
+        let user_agent = ua.clone();
         let mut headers = HeaderMap::new();
         let client_ua = serde_json::json!({
             "version": version,
@@ -212,6 +226,7 @@ impl ClientBuilder {
         if let Ok(v) = HeaderValue::from_str(&client_ua) {
             headers.insert("x-coze-client-user-agent", v);
         }
+        let client_user_agent = client_ua.clone();
         let http = reqwest::Client::builder()
             .user_agent(ua)
             .default_headers(headers)
@@ -227,6 +242,10 @@ impl ClientBuilder {
                 stream_idle_timeout: self.stream_idle_timeout,
                 retry: self.retry,
                 max_event_size: self.max_event_size,
+                connect_timeout: self.connect_timeout,
+                websocket_base_url,
+                user_agent,
+                client_user_agent,
             }),
         })
     }
@@ -250,6 +269,10 @@ struct Inner {
     stream_idle_timeout: Duration,
     retry: RetryPolicy,
     max_event_size: usize,
+    connect_timeout: Duration,
+    websocket_base_url: String,
+    user_agent: String,
+    client_user_agent: String,
 }
 
 impl Client {
@@ -266,6 +289,42 @@ impl Client {
     /// The region of the base URL; `None` for a custom server.
     pub fn region(&self) -> Option<Region> {
         Region::from_base_url(&self.inner.base_url)
+    }
+
+    /// The base URL of the WebSocket APIs, without a trailing slash (see
+    /// [`crate::websocket`]).
+    pub fn websocket_base_url(&self) -> &str {
+        &self.inner.websocket_base_url
+    }
+
+    /// A token for a request (WebSocket handshakes).
+    pub(crate) async fn access_token(&self) -> Result<Secret> {
+        self.token().await
+    }
+
+    /// Tells the token source `rejected` was refused; true when a retry may succeed.
+    pub(crate) fn invalidate_token(&self, rejected: &Secret) -> bool {
+        self.inner
+            .token
+            .as_ref()
+            .is_some_and(|source| source.invalidate(rejected))
+    }
+
+    /// `User-Agent` and `X-Coze-Client-User-Agent`.
+    pub(crate) fn user_agents(&self) -> (&str, &str) {
+        (&self.inner.user_agent, &self.inner.client_user_agent)
+    }
+
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.inner.connect_timeout
+    }
+
+    pub(crate) fn max_event_size(&self) -> usize {
+        self.inner.max_event_size
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// The configured stream idle timeout.

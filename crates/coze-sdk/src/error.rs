@@ -123,6 +123,28 @@ pub enum Error {
         source: Option<reqwest::Error>,
     },
 
+    /// A WebSocket connection could not be opened, or broke while no answer was awaited.
+    #[error("WebSocket {path}: {detail}")]
+    WebSocket {
+        /// The WebSocket path (`/v1/chat`, ...).
+        path: String,
+        /// What happened, one line.
+        detail: String,
+        /// The transport error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// A WebSocket connection closed or broke while an answer was awaited: the events that
+    /// arrived before were delivered, the rest of the answer is missing.
+    #[error("WebSocket {path} was cut before the answer finished: {detail}")]
+    WebSocketCut {
+        /// The WebSocket path (`/v1/chat`, ...).
+        path: String,
+        /// How the connection ended (close code and reason, or the transport error).
+        detail: String,
+    },
+
     /// The server sent an `error` event inside a stream.
     #[error("the stream reported error {code}: {msg}")]
     StreamEvent {
@@ -370,6 +392,15 @@ impl Error {
             ),
             Error::StreamCut { .. } => Some(
                 "the connection broke mid-answer; what arrived was kept: retry the question"
+                    .to_owned(),
+            ),
+            Error::WebSocket { .. } => Some(
+                "check the network and the WebSocket address (derived from the base URL: \
+                 https://api.coze.com becomes wss://ws.coze.com)"
+                    .to_owned(),
+            ),
+            Error::WebSocketCut { .. } => Some(
+                "the connection broke mid-answer; what arrived was kept: reconnect and ask again"
                     .to_owned(),
             ),
             Error::StreamEvent { code, .. } if *code == 4013 => Some(rate_limit_hint(None)),

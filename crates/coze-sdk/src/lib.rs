@@ -68,6 +68,11 @@
 //!   timestamps may be integers or numeric strings; missing optional fields take defaults.
 //! - **Tokens** are trimmed (a pasted trailing newline is harmless) and held in [`Secret`],
 //!   which never prints its value.
+//! - **WebSockets.** [`Client::websockets`] opens the voice chat, speech and transcription
+//!   WebSockets (`wss://ws.coze.com`, `wss://ws.coze.cn`, or derived from the base URL) with
+//!   typed events both ways. A connection is never reopened by itself (a new one is a new
+//!   session on Coze); a drop while an answer is awaited ends the stream with
+//!   [`Error::WebSocketCut`] after every event that arrived. See [`websocket`].
 
 #![warn(missing_docs)]
 
@@ -101,6 +106,7 @@ pub mod types;
 pub mod users;
 pub mod variables;
 pub mod versions;
+pub mod websocket;
 pub mod workflows;
 pub mod workspaces;
 
@@ -150,5 +156,6 @@ pub use types::workflows::{
 pub use types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceRole, WorkspaceType};
 pub use users::UsersApi;
 pub use variables::VariablesApi;
+pub use websocket::WebsocketsApi;
 pub use workflows::{WorkflowStream, WorkflowsApi};
 pub use workspaces::WorkspacesApi;

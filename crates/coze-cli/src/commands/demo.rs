@@ -49,7 +49,7 @@ pub async fn run_chat(
 
     options.label = Some("its echo bot".to_string());
     let out = &settings.output;
-    if options.message.is_none() && !out.json() {
+    if options.message.is_none() && options.voice.is_none() && !out.json() {
         let s = out.err_style();
         out.note(&format!(
             "{} a local Coze is running at {base} (it stops when you quit)",

@@ -5,3 +5,4 @@ mod chat;
 mod emulator;
 mod resources;
 mod support;
+mod voice;

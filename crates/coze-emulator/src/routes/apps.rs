@@ -151,7 +151,7 @@ async fn list_apps(
         "owner_user_id": state.ids().user_id,
         "updated_at": created,
         "published_at": created,
-        "folder_id": format!("{workspace}1"),
+        "folder_id": folder_id(&workspace, 1),
     })];
     let wanted = params.get("publish_status");
     let items: Vec<Value> = all
@@ -164,25 +164,33 @@ async fn list_apps(
     Ok(envelope::ok(json!({"items": items, "total": items.len()})))
 }
 
+/// The id of a workspace's folder `n` (1 Development, 2 Library): a number that fits in an
+/// int64 like every Coze id (the workspace id plus `n` × 10^15; appending a digit to the
+/// 19-digit workspace id, as before, overflowed int64).
+fn folder_id(workspace: &str, n: u64) -> String {
+    workspace
+        .parse::<i64>()
+        .ok()
+        .and_then(|ws| ws.checked_add(i64::try_from(n).ok()?.checked_mul(1_000_000_000_000_000)?))
+        .map_or_else(|| format!("{workspace}{n}"), |id| id.to_string())
+}
+
 fn folders(workspace: &str, user: &str) -> Vec<Value> {
-    [
-        ("1", "Development", "development"),
-        ("2", "Library", "library"),
-    ]
-    .iter()
-    .map(|(n, name, kind)| {
-        json!({
-            "id": format!("{workspace}{n}"),
-            "name": name,
-            "description": format!("The {name} folder"),
-            "workspace_id": workspace,
-            "creator_user_id": user,
-            "folder_type": kind,
-            "parent_folder_id": "",
-            "children_count": 0,
+    [(1, "Development", "development"), (2, "Library", "library")]
+        .iter()
+        .map(|(n, name, kind)| {
+            json!({
+                "id": folder_id(workspace, *n),
+                "name": name,
+                "description": format!("The {name} folder"),
+                "workspace_id": workspace,
+                "creator_user_id": user,
+                "folder_type": kind,
+                "parent_folder_id": "",
+                "children_count": 0,
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 async fn list_folders(

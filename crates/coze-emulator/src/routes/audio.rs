@@ -66,7 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/audio/rooms", post(rooms))
 }
 
-fn voice_known(state: &AppState, id: &str) -> bool {
+pub(crate) fn voice_known(state: &AppState, id: &str) -> bool {
     SYSTEM_VOICES.iter().any(|(v, _, _)| *v == id) || state.store().audio.cloned.contains_key(id)
 }
 

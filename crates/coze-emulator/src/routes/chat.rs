@@ -66,6 +66,41 @@ async fn create(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let body: ChatBody = body.parse()?;
+    let stream = body.stream.unwrap_or(false);
+    let ctx = prepare(&state, &auth, params.get("conversation_id"), body)?;
+    let chat_id = ctx.chat_id.clone();
+    if stream {
+        let (sender, response) = sse::channel(state.faults().for_stream(), Framing::Chat);
+        tokio::spawn(engine::run_stream(state.clone(), ctx, false, sender));
+        Ok(response)
+    } else {
+        let json = chat_json(&chat_for(&state, &chat_id)?);
+        tokio::spawn(engine::run_background(state.clone(), ctx));
+        Ok(ok(json))
+    }
+}
+
+/// Checks and stores a new chat as `POST /v3/chat` does (the WebSocket chat too): the
+/// conversation (`conversation_id`, or a new one), the inserted messages and the chat record,
+/// and returns the bot's context. The caller runs it ([`engine::run_stream`]).
+///
+/// # Errors
+/// The refusals of `/v3/chat` (4000, 4010, 4015, 4016, 4101, 4200).
+pub fn prepare_chat(
+    state: &AppState,
+    auth: &Authed,
+    conversation_id: Option<&str>,
+    body: JsonBody,
+) -> Result<crate::bots::ChatContext, ApiError> {
+    prepare(state, auth, conversation_id, body.parse()?)
+}
+
+fn prepare(
+    state: &AppState,
+    auth: &Authed,
+    conversation_id: Option<&str>,
+    body: ChatBody,
+) -> Result<crate::bots::ChatContext, ApiError> {
     let bot_id = body
         .bot_id
         .ok_or_else(|| ApiError::bad_request("bot_id is required"))?;
@@ -103,7 +138,7 @@ async fn create(
     }
     {
         let store = state.store();
-        let bot = super::bots::chat_bot(&store, &auth, &bot_id)?;
+        let bot = super::bots::chat_bot(&store, auth, &bot_id)?;
         if !bot.published && !draft {
             return Err(ApiError::new(4015, NOT_PUBLISHED));
         }
@@ -111,13 +146,13 @@ async fn create(
     let connector = body
         .connector_id
         .unwrap_or_else(|| API_CONNECTOR.to_string());
-    let conversation = match params.get("conversation_id") {
-        Some(id) => find_conversation(&state, &auth, id)?,
-        None => new_conversation(&state, &bot_id, &auth, &connector),
+    let conversation = match conversation_id {
+        Some(id) => find_conversation(state, auth, id)?,
+        None => new_conversation(state, &bot_id, auth, &connector),
     };
     let has_question = messages.iter().any(|m| m.role.as_deref() == Some("user"));
     let chat_id = state.new_id();
-    let (history_empty, history_tokens) = section_history(&state, &conversation);
+    let (history_empty, history_tokens) = section_history(state, &conversation);
     if !has_question && history_empty {
         return Err(ApiError::bad_request(
             "the conversation has no messages: additional_messages must carry the user's question",
@@ -125,7 +160,7 @@ async fn create(
     }
     let mut inserted: Vec<MessageRecord> = Vec::with_capacity(messages.len());
     for message in messages {
-        inserted.push(message.into_record(&state, &conversation, &chat_id, "", auth.user_id())?);
+        inserted.push(message.into_record(state, &conversation, &chat_id, "", auth.user_id())?);
     }
     let prompt: i64 = history_tokens
         + inserted
@@ -196,21 +231,13 @@ async fn create(
         }
         store.insert_chat(chat);
     }
-    let mut ctx = context_for(&state, &chat_for(&state, &chat_id)?);
+    let mut ctx = context_for(state, &chat_for(state, &chat_id)?);
     if !auto_save_history {
-        forget_unsaved(&state, &chat_id);
+        forget_unsaved(state, &chat_id);
     }
     ctx.custom_variables = body.custom_variables.unwrap_or_default();
-    set_input_usage(&state, &chat_id, input_tokens(&ctx));
-    if stream {
-        let (sender, response) = sse::channel(state.faults().for_stream(), Framing::Chat);
-        tokio::spawn(engine::run_stream(state.clone(), ctx, false, sender));
-        Ok(response)
-    } else {
-        let json = chat_json(&chat_for(&state, &chat_id)?);
-        tokio::spawn(engine::run_background(state.clone(), ctx));
-        Ok(ok(json))
-    }
+    set_input_usage(state, &chat_id, input_tokens(&ctx));
+    Ok(ctx)
 }
 
 /// The context window of the emulator's model, in tokens (one token per four characters).
@@ -334,76 +361,19 @@ async fn submit_tool_outputs(
     params: Params,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let chat = find_chat(
+    let stream = body
+        .0
+        .get("stream")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let ctx = prepare_tool_outputs(
         &state,
         &auth,
         params.get("conversation_id"),
         params.get("chat_id"),
+        body,
     )?;
-    let body: SubmitBody = body.parse()?;
-    if !chat.auto_save_history {
-        return Err(ApiError::internal(
-            "submit_tool_outputs needs a chat started with auto_save_history=true",
-        ));
-    }
-    let outputs = body.tool_outputs.unwrap_or_default();
-    if outputs.is_empty() {
-        return Err(ApiError::bad_request("tool_outputs is required"));
-    }
-    let mut submitted = Vec::with_capacity(outputs.len());
-    for output in outputs {
-        let id = output
-            .tool_call_id
-            .ok_or_else(|| ApiError::bad_request("tool_outputs[].tool_call_id is required"))?;
-        if !chat.required_action.iter().any(|call| call.id == id) {
-            return Err(ApiError::bad_request(format!(
-                "tool_call_id {id} is not a pending tool call of this chat"
-            )));
-        }
-        submitted.push(ToolOutput {
-            tool_call_id: id,
-            output: output.output.unwrap_or_default(),
-        });
-    }
-    let now = state.now();
-    let stream = body.stream.unwrap_or(false);
-    {
-        let mut store = state.store();
-        let Some(stored) = store.chats.get_mut(&chat.id) else {
-            return Err(ApiError::not_found("chat_id", &chat.id));
-        };
-        if stored.status != ChatStatus::RequiresAction {
-            return Err(ApiError::bad_request(format!(
-                "chat {} is not waiting for tool outputs (status {})",
-                chat.id,
-                stored.status.as_str()
-            )));
-        }
-        stored.status = ChatStatus::InProgress;
-        stored.required_action.clear();
-        for output in &submitted {
-            let message = MessageRecord {
-                id: state.new_id(),
-                conversation_id: chat.conversation_id.clone(),
-                section_id: chat.section_id.clone(),
-                bot_id: chat.bot_id.clone(),
-                chat_id: chat.id.clone(),
-                role: "assistant".into(),
-                kind: "tool_response".into(),
-                content: output.output.clone(),
-                content_type: "text".into(),
-                reasoning_content: String::new(),
-                meta_data: Map::new(),
-                created_at: now,
-                updated_at: now,
-            };
-            store.insert_message(message);
-        }
-    }
-    let mut ctx = context_for(&state, &chat);
-    ctx.tool_calls = chat.required_action.clone();
-    ctx.tool_outputs = submitted;
-    set_input_usage(&state, &chat.id, input_tokens(&ctx));
+    let chat = chat_for(&state, &ctx.chat_id)?;
     if stream {
         let (sender, response) = sse::channel(state.faults().for_stream(), Framing::Chat);
         tokio::spawn(engine::run_stream(state.clone(), ctx, true, sender));
@@ -459,4 +429,84 @@ async fn cancel(
     }
     stored.status = ChatStatus::Canceled;
     Ok(ok(chat_json(stored)))
+}
+
+/// Checks and applies tool outputs as `POST /v3/chat/submit_tool_outputs` does (the
+/// WebSocket chat too) and returns the bot's context; the caller resumes the chat with
+/// [`engine::run_stream`] (`resumed: true`).
+///
+/// # Errors
+/// 4000 (no outputs, unknown tool call, chat not waiting), 4200, 5000 (unsaved chat).
+pub fn prepare_tool_outputs(
+    state: &AppState,
+    auth: &Authed,
+    conversation_id: Option<&str>,
+    chat_id: Option<&str>,
+    body: JsonBody,
+) -> Result<crate::bots::ChatContext, ApiError> {
+    let chat = find_chat(state, auth, conversation_id, chat_id)?;
+    let body: SubmitBody = body.parse()?;
+    if !chat.auto_save_history {
+        return Err(ApiError::internal(
+            "submit_tool_outputs needs a chat started with auto_save_history=true",
+        ));
+    }
+    let outputs = body.tool_outputs.unwrap_or_default();
+    if outputs.is_empty() {
+        return Err(ApiError::bad_request("tool_outputs is required"));
+    }
+    let mut submitted = Vec::with_capacity(outputs.len());
+    for output in outputs {
+        let id = output
+            .tool_call_id
+            .ok_or_else(|| ApiError::bad_request("tool_outputs[].tool_call_id is required"))?;
+        if !chat.required_action.iter().any(|call| call.id == id) {
+            return Err(ApiError::bad_request(format!(
+                "tool_call_id {id} is not a pending tool call of this chat"
+            )));
+        }
+        submitted.push(ToolOutput {
+            tool_call_id: id,
+            output: output.output.unwrap_or_default(),
+        });
+    }
+    let now = state.now();
+    {
+        let mut store = state.store();
+        let Some(stored) = store.chats.get_mut(&chat.id) else {
+            return Err(ApiError::not_found("chat_id", &chat.id));
+        };
+        if stored.status != ChatStatus::RequiresAction {
+            return Err(ApiError::bad_request(format!(
+                "chat {} is not waiting for tool outputs (status {})",
+                chat.id,
+                stored.status.as_str()
+            )));
+        }
+        stored.status = ChatStatus::InProgress;
+        stored.required_action.clear();
+        for output in &submitted {
+            let message = MessageRecord {
+                id: state.new_id(),
+                conversation_id: chat.conversation_id.clone(),
+                section_id: chat.section_id.clone(),
+                bot_id: chat.bot_id.clone(),
+                chat_id: chat.id.clone(),
+                role: "assistant".into(),
+                kind: "tool_response".into(),
+                content: output.output.clone(),
+                content_type: "text".into(),
+                reasoning_content: String::new(),
+                meta_data: Map::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            store.insert_message(message);
+        }
+    }
+    let mut ctx = context_for(state, &chat);
+    ctx.tool_calls = chat.required_action.clone();
+    ctx.tool_outputs = submitted;
+    set_input_usage(state, &chat.id, input_tokens(&ctx));
+    Ok(ctx)
 }

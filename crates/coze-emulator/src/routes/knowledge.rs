@@ -6,7 +6,9 @@
 //! emulator's clock (status 0 "processing", then 1 "completed"); `POST /_emulator/clock` moves
 //! it along. Text comes from `file_base64`, an uploaded `source_file_id` or (not fetched) a
 //! `web_url`. The document routes answer with their payload at the top level
-//! (`document_infos`, `total`), as Coze does.
+//! (`document_infos`, `total`), as Coze does. The list also answers a GET with `dataset_id`,
+//! `page` and `size` in the query: the deprecated `knowledge.documents.list` of @coze/api
+//! sends that.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -92,7 +94,10 @@ pub fn routes() -> Router<AppState> {
         .route("/open_api/knowledge/document/create", post(doc_create))
         .route("/open_api/knowledge/document/update", post(doc_update))
         .route("/open_api/knowledge/document/delete", post(doc_delete))
-        .route("/open_api/knowledge/document/list", post(doc_list))
+        .route(
+            "/open_api/knowledge/document/list",
+            post(doc_list).get(doc_list_query),
+        )
 }
 
 fn key(id: &str) -> Option<u64> {
@@ -749,13 +754,36 @@ async fn doc_list(
     let dataset_id = body
         .dataset_id
         .ok_or_else(|| ApiError::bad_request("dataset_id is required"))?;
-    let page = body.page.unwrap_or(1);
-    let size = body.size.unwrap_or(10);
+    list_documents(&state, &authed, &dataset_id, body.page, body.size)
+}
+
+/// The same list as a GET with `dataset_id`, `page` and `size` in the query: what the
+/// deprecated `knowledge.documents.list` of @coze/api sends.
+async fn doc_list_query(
+    State(state): State<AppState>,
+    authed: Authed,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let dataset_id = params.require("dataset_id")?.to_string();
+    let page = params.int("page", 1)?;
+    let size = params.int("size", 10)?;
+    list_documents(&state, &authed, &dataset_id, Some(page), Some(size))
+}
+
+fn list_documents(
+    state: &AppState,
+    authed: &Authed,
+    dataset_id: &str,
+    page: Option<i64>,
+    size: Option<i64>,
+) -> Result<Response, ApiError> {
+    let page = page.unwrap_or(1);
+    let size = size.unwrap_or(10);
     if !(1..=300).contains(&size) {
         return Err(ApiError::bad_request("size must be between 1 and 300"));
     }
     let store = state.store();
-    let ds = visible_dataset(&store, &authed, &dataset_id)?;
+    let ds = visible_dataset(&store, authed, dataset_id)?;
     let all: Vec<&DocumentRecord> = store
         .knowledge
         .documents
@@ -766,7 +794,7 @@ async fn doc_list(
         .iter()
         .skip(page_start(page, size))
         .take(size as usize)
-        .map(|d| document_json(&state, ds, d))
+        .map(|d| document_json(state, ds, d))
         .collect();
     Ok(top_level(
         json!({"document_infos": items, "total": all.len()}),

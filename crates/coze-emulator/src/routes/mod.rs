@@ -23,6 +23,7 @@ pub mod plugins;
 pub mod users;
 pub mod variables;
 pub mod versions;
+pub mod websockets;
 pub mod workflows;
 pub mod workspaces;
 
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(members::routes())
         .merge(apps::routes())
         .merge(commerce::routes())
+        .merge(websockets::routes())
 }
 
 /// The query string as a map; a parameter given with an empty value counts as absent.

@@ -6,6 +6,7 @@ mod oneshot;
 mod repl;
 mod tools;
 mod turn;
+mod voice;
 
 pub(crate) use turn::failed;
 
@@ -52,6 +53,20 @@ pub struct ChatArgs {
     /// Do not show the bot's reasoning (shown dimmed on stderr before the answer otherwise)
     #[arg(long)]
     pub no_reasoning: bool,
+
+    // --- voice (issue 13, chat/voice.rs) ---
+    /// Ask by voice: stream this WAV file to the bot over Coze's WebSocket chat and print
+    /// its answer
+    #[arg(long, value_name = "IN.wav", conflicts_with_all = ["message", "attach"])]
+    pub voice: Option<PathBuf>,
+
+    /// With --voice: write the bot's spoken answer to this WAV file
+    #[arg(long, value_name = "OUT.wav", requires = "voice", conflicts_with_all = ["message", "attach"])]
+    pub audio_out: Option<PathBuf>,
+
+    /// With --voice: the voice the bot answers in [default: the bot's]
+    #[arg(long, value_name = "ID", requires = "voice", conflicts_with_all = ["message", "attach"])]
+    pub voice_id: Option<String>,
 }
 
 /// What to chat with and how; `coze demo` builds one too.
@@ -67,6 +82,8 @@ pub struct ChatOptions {
     pub attach: Vec<String>,
     /// How answers are shown (`--raw`, `--no-reasoning`).
     pub display: turn::Display,
+    /// `--voice`: ask by voice over the WebSocket chat instead.
+    pub voice: Option<voice::VoiceOptions>,
 }
 
 /// # Errors
@@ -83,6 +100,12 @@ pub async fn run(args: ChatArgs, settings: &Settings) -> anyhow::Result<()> {
             raw: args.raw,
             reasoning: !args.no_reasoning,
         },
+        voice: args.voice.map(|input| voice::VoiceOptions {
+            input,
+            render: !args.raw,
+            audio_out: args.audio_out,
+            voice_id: args.voice_id,
+        }),
     };
     if args.emulator {
         return super::demo::run_chat(options, coze_emulator::Pace::Realistic, settings).await;
@@ -103,6 +126,25 @@ pub async fn run_with(options: ChatOptions, settings: &Settings) -> anyhow::Resu
         None => default_user_id(),
     };
     let client = settings.client()?;
+    if let Some(voice_options) = options.voice {
+        let voice_id = match voice_options.voice_id.as_deref() {
+            Some(v) => Some(super::non_empty_arg(v, "--voice-id")?),
+            None => None,
+        };
+        let voice_options = voice::VoiceOptions {
+            voice_id,
+            ..voice_options
+        };
+        return voice::run(
+            &client,
+            &bot,
+            &user,
+            conversation,
+            voice_options,
+            &settings.output,
+        )
+        .await;
+    }
     let label = options.label.unwrap_or_else(|| format!("bot {bot}"));
     // --- attachments (issue 4): upload local files before the chat starts ---
     let parts = super::files::attachments(&client, &options.attach, &settings.output).await?;
