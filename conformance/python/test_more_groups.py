@@ -4,10 +4,9 @@ through cozepy (create / delete), workflows.retrieve, message feedback, the depr
 has no client for them), workflow resume by id, collaborator removal and app / workflow
 collaborators, connector user configs and benefit limits.
 
-Not here: cozepy's `templates`, `audio.voiceprint_groups`, `audio.live`, `connectors.bots`, the
-API app list / delete and event list / delete, and enterprise member delete: their paths are not
-in the OpenAPI document coze-rs follows, so the emulator does not serve them (it answers 4000
-"does not implement", checked at the end)."""
+Not here: cozepy's clients whose paths are not in the OpenAPI document (`templates`,
+`audio.live`, `connectors.bots`, the API app list / delete and event list / delete, enterprise
+member delete): test_sdk_extras.py."""
 
 from __future__ import annotations
 
@@ -164,9 +163,3 @@ def test_connector_user_configs_and_limits_over_http(emulator):
     assert limit["code"] == 0 and limit["data"]["limit"] == 5 and limit["data"]["status"] == "valid"
     negative = {"benefit_type": "call_tool_limit", "limit": -1}
     assert call("POST", "/v1/commerce/benefit/limitations", negative)["code"] == 4000
-
-
-def test_clients_outside_the_openapi_document_are_refused_clearly(coze, emulator):
-    with pytest.raises(CozeAPIError) as err:
-        coze.templates.duplicate(template_id="7000000000000000002", workspace_id=emulator.workspace_id)
-    assert err.value.code == 4000 and "does not implement" in err.value.msg

@@ -153,9 +153,9 @@ test('API apps and their events', async () => {
   await refused(coze.post('/v1/api_apps', { app_type: 'weird' }), BadRequestError, 4000, /app_type/);
   await refused(coze.put('/v1/api_apps/7000000000000000005', { name: 'x' }), NotFoundError, 4200);
   await refused(coze.post('/v1/api_apps/7000000000000000005/events', { event_types: ['x'] }), NotFoundError, 4200);
-  // Listing API apps is not in the OpenAPI document: a wrong method is a Coze refusal too, which
-  // the SDK reports with its message (a bare 405 was "Request failed with status code 405").
-  await refused(coze.get('/v1/api_apps'), BadRequestError, 4000, /GET is not a method of \/v1\/api_apps/);
+  // A wrong method is a Coze refusal too, which the SDK reports with its message (a bare 405
+  // was "Request failed with status code 405").
+  await refused(coze.put('/v1/api_apps', { name: 'x' }), BadRequestError, 4000, /PUT is not a method of \/v1\/api_apps/);
 });
 
 test('collaborators: single mode refuses, collaboration mode takes workspace members only', async () => {

@@ -113,6 +113,9 @@ pub enum Command {
     /// Text to speech, transcription, voices
     #[command(subcommand)]
     Audio(commands::audio::AudioCommand),
+    /// Copy a template of the Coze template store into a workspace
+    #[command(subcommand)]
+    Templates(commands::templates::TemplatesCommand),
     /// Check the setup: config, token and its region, reachability of Coze, clock, file modes
     Doctor(commands::doctor::DoctorArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish

@@ -42,7 +42,13 @@
 //! [`tone::decode`] and the transcription route turn back into the text), versions, node
 //! outputs and resume (`routes::versions`), workspaces and people (`routes::members`), apps,
 //! folders, API apps, connectors, copy tasks and collaboration (`routes::apps`), benefits and
-//! bills (`routes::commerce`). Every Coze path needs `Authorization: Bearer`
+//! bills (`routes::commerce`). Beyond the document, the calls the official SDKs also make
+//! (listed in `tests/sdk-extras.txt`, checked like the document's paths): template duplication
+//! (a built-in catalogue, ids under `"templates"` in [`Emulator::info`]), a connector's review
+//! of a bot, lives of audio rooms and the plugin store (`routes::extras`), voiceprint groups
+//! with speaker identification (`routes::voiceprints`), API app list and delete with their
+//! events' list and delete (`routes::apps`), enterprise member removal (`routes::members`).
+//! Every Coze path needs `Authorization: Bearer`
 //! with the PAT or a token the emulator issued; a missing, unknown or expired one gets HTTP
 //! 401 `{"code":4100,"msg":"authentication is invalid"}`.
 //!

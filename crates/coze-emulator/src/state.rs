@@ -222,6 +222,7 @@ impl AppState {
             // Seeds of other modules go here.
             crate::oauth::seed(&state, &mut store);
             crate::workflows::seed(&mut store);
+            crate::routes::extras::seed(&state, &mut store);
             crate::plugins::bot::seed(
                 &mut store,
                 &ids.bots.plugin,
@@ -353,6 +354,8 @@ pub struct Store {
     pub apps: crate::routes::apps::AppsStore,
     /// Limits and bill tasks (`routes/commerce.rs`).
     pub commerce: crate::routes::commerce::CommerceStore,
+    /// Templates and other calls outside the OpenAPI document (`routes/extras.rs`).
+    pub extras: crate::routes::extras::ExtrasStore,
 }
 
 impl fmt::Debug for Store {

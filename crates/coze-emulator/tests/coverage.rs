@@ -10,6 +10,9 @@
 //! - **Emulator routes** are probed on a running emulator: a path is routed unless the
 //!   emulator answers with its fallback ("does not implement", HTTP 404) or HTTP 405.
 //!
+//! A second check does the same for the calls of the official SDKs that the document does not
+//! list (`tests/sdk-extras.txt`), so a user never has to fall back to cozepy or @coze/api.
+//!
 //! The official OpenAPI document is read from `$COZE_OPENAPI_YAML`, else from the
 //! `shared/reference/coze-sdk-gen/` folder that CI places next to the checkout; without it the
 //! test prints why and passes.
@@ -297,6 +300,64 @@ async fn every_openapi_path_has_an_sdk_call_and_an_emulator_route() {
     assert!(
         unknown.is_empty(),
         "tests/coverage-omissions.txt lists operations the document does not have: {unknown:?}"
+    );
+}
+
+/// `tests/sdk-extras.txt`: `METHOD /path  # the official SDKs' name` per line.
+fn sdk_extras() -> Vec<(String, String, String)> {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk-extras.txt"))
+            .unwrap();
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (op, name) = line
+            .split_once('#')
+            .unwrap_or_else(|| panic!("sdk-extras.txt:{}: no `# name`", n + 1));
+        let mut words = op.split_whitespace();
+        let (Some(method), Some(path), None) = (words.next(), words.next(), words.next()) else {
+            panic!("sdk-extras.txt:{}: expected `METHOD /path  # name`", n + 1);
+        };
+        out.push((
+            method.to_uppercase(),
+            path.to_string(),
+            name.trim().to_string(),
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_call_of_the_official_sdks_outside_the_document_is_covered_too() {
+    let extras = sdk_extras();
+    assert!(extras.len() >= 18, "read only {} lines", extras.len());
+    let (sdk, _) = sdk_calls();
+    let emu = Emulator::start().await.unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut missing = Vec::new();
+    for (method, path, name) in &extras {
+        let in_sdk = sdk.contains_key(&(method.clone(), normalise(path)));
+        let routed = emulator_routes(&http, emu.base_url(), method, path).await;
+        if !(in_sdk && routed) {
+            missing.push(format!(
+                "{method} {path} ({name}; sdk: {}, emulator: {})",
+                if in_sdk { "yes" } else { "no" },
+                if routed { "yes" } else { "no" },
+            ));
+        }
+    }
+    println!(
+        "{} of {} calls of the official SDKs outside the document covered",
+        extras.len() - missing.len(),
+        extras.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "calls of the official SDKs without an SDK call or an emulator route:\n{}",
+        missing.join("\n")
     );
 }
 

@@ -138,7 +138,7 @@ async fn a_wrong_method_is_a_coze_refusal_not_a_bare_405() {
     let emu = Emulator::start().await.unwrap();
     let http = Client::builder().no_proxy().build().unwrap();
     let resp = http
-        .get(format!("{}/v1/api_apps", emu.base_url()))
+        .put(format!("{}/v1/api_apps", emu.base_url()))
         .bearer_auth(emu.pat())
         .send()
         .await
@@ -147,7 +147,7 @@ async fn a_wrong_method_is_a_coze_refusal_not_a_bare_405() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["code"], 4000, "{body}");
     let msg = body["msg"].as_str().unwrap();
-    assert!(msg.contains("GET") && msg.contains("/v1/api_apps"), "{msg}");
+    assert!(msg.contains("PUT") && msg.contains("/v1/api_apps"), "{msg}");
     assert!(
         body["detail"]["logid"]
             .as_str()

@@ -8,9 +8,11 @@ use crate::client::{ApiRequest, Client};
 use crate::error::Result;
 use crate::ids::WorkspaceId;
 use crate::listing::number_pages;
-use crate::pagination::Pages;
+use crate::pagination::{Page, Pages, next_token, paginate};
 use crate::request::path_segment;
-use crate::types::apps::{ApiApp, App, AppList, CopyStarted, CopyTask, Folder, FolderList};
+use crate::types::apps::{
+    ApiApp, ApiAppEvent, App, AppList, CopyStarted, CopyTask, Folder, FolderList, TokenPage,
+};
 
 /// App endpoints. Get one with [`Client::apps`].
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +80,32 @@ impl Client {
     pub fn collaboration(&self) -> CollaborationApi<'_> {
         CollaborationApi { client: self }
     }
+}
+
+/// A page-token list: `request(token, size)` builds a page's request (no token first).
+fn token_pages<T>(
+    client: &Client,
+    request: impl Fn(Option<&str>) -> ApiRequest + Send + Sync + 'static,
+) -> Pages<T>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
+    let client = client.clone();
+    let request = std::sync::Arc::new(request);
+    paginate(None::<String>, move |token: Option<String>| {
+        let client = client.clone();
+        let api = request(token.as_deref());
+        async move {
+            let page: TokenPage<T> = client.send(api).await?;
+            let next = next_token(
+                token.as_deref(),
+                &page.next_page_token,
+                page.has_more,
+                page.items.len(),
+            );
+            Ok((Page::new(page.items, page.has_more, None), next.map(Some)))
+        }
+    })
 }
 
 async fn done(client: &Client, api: ApiRequest) -> Result<()> {
@@ -187,6 +215,49 @@ impl ApiAppsApi<'_> {
         done(self.client, api).await
     }
 
+    /// The caller's API apps (all, or only `normal` / `connector` ones) as a lazy stream of
+    /// pages (a call of the official SDKs outside the OpenAPI document).
+    pub fn list(&self, app_type: Option<&str>) -> Pages<ApiApp> {
+        let app_type = app_type.map(str::to_string);
+        token_pages(self.client, move |token| {
+            ApiRequest::get("/v1/api_apps")
+                .query_opt("app_type", app_type.clone())
+                .query_opt("page_token", token.map(str::to_string))
+                .query("page_size", "20")
+        })
+    }
+
+    /// Deletes an API app.
+    ///
+    /// # Errors
+    /// API errors (4200 unknown app) and transport errors.
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        let api = ApiRequest::delete(format!("/v1/api_apps/{}", path_segment(id))).idempotent(true);
+        done(self.client, api).await
+    }
+
+    /// The event types an API app is subscribed to, as a lazy stream of pages.
+    pub fn events(&self, id: &str) -> Pages<ApiAppEvent> {
+        let id = id.to_string();
+        token_pages(self.client, move |token| {
+            ApiRequest::get(format!("/v1/api_apps/{}/events", path_segment(&id)))
+                .query_opt("page_token", token.map(str::to_string))
+                .query("page_size", "20")
+        })
+    }
+
+    /// Unsubscribes the app from event types.
+    ///
+    /// # Errors
+    /// API errors (4200 unknown app or an event type it is not subscribed to) and transport
+    /// errors.
+    pub async fn unsubscribe(&self, id: &str, event_types: &[&str]) -> Result<()> {
+        let api = ApiRequest::delete(format!("/v1/api_apps/{}/events", path_segment(id)))
+            .json(&json!({"event_types": event_types}))?
+            .idempotent(true);
+        done(self.client, api).await
+    }
+
     /// Subscribes the app to event types.
     ///
     /// # Errors
@@ -211,6 +282,29 @@ impl ConnectorsApi<'_> {
         ))
         .json(&json!({"workspace_id": workspace_id}))?
         .idempotent(true);
+        done(self.client, api).await
+    }
+
+    /// Sets a connector's review result for a bot published to it: `audit_status` 1
+    /// (pending), 2 (approved) or 3 (rejected, with a `reason`). For connector owners; a call
+    /// of the official SDKs outside the OpenAPI document.
+    ///
+    /// # Errors
+    /// API errors (4200 unknown bot, 4000 bad status or a rejection without reason) and
+    /// transport errors.
+    pub async fn review_bot(
+        &self,
+        connector_id: &str,
+        bot_id: &str,
+        audit_status: u8,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let api = ApiRequest::put(format!(
+            "/v1/connectors/{}/bots/{}",
+            path_segment(connector_id),
+            path_segment(bot_id)
+        ))
+        .json(&json!({"audit_status": audit_status, "reason": reason}))?;
         done(self.client, api).await
     }
 

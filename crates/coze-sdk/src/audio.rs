@@ -111,4 +111,17 @@ impl AudioApi<'_> {
         }))?;
         self.client.send(api).await
     }
+
+    /// A live: the audio streams of an RTC room (a call of the official SDKs outside the
+    /// OpenAPI document).
+    ///
+    /// # Errors
+    /// API errors (4200 unknown live) and transport errors.
+    pub async fn live(&self, live_id: &str) -> Result<crate::types::extras::Live> {
+        let api = ApiRequest::get(format!(
+            "/v1/audio/live/{}",
+            crate::request::path_segment(live_id)
+        ));
+        self.client.send(api).await
+    }
 }

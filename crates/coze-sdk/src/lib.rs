@@ -101,11 +101,13 @@ mod retry;
 mod secret;
 pub mod sse;
 pub mod stream;
+pub mod templates;
 mod token;
 pub mod types;
 pub mod users;
 pub mod variables;
 pub mod versions;
+pub mod voiceprints;
 pub mod websocket;
 pub mod workflows;
 pub mod workspaces;
@@ -130,6 +132,7 @@ pub use region::{CN_BASE_URL, COM_BASE_URL, ENV_API_BASE, ENV_API_TOKEN, Region,
 pub use response::bench_classify;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use templates::TemplatesApi;
 pub use token::{BoxFuture, StaticToken, TokenSource};
 pub use types::bots::{
     Bot, BotList, BotPublishStatus, CreateBotRequest, ListBotsRequest, ModelInfo, OnboardingInfo,
@@ -156,6 +159,7 @@ pub use types::workflows::{
 pub use types::workspaces::{ListWorkspacesRequest, Workspace, WorkspaceRole, WorkspaceType};
 pub use users::UsersApi;
 pub use variables::VariablesApi;
+pub use voiceprints::VoiceprintGroupsApi;
 pub use websocket::WebsocketsApi;
 pub use workflows::{WorkflowStream, WorkflowsApi};
 pub use workspaces::WorkspacesApi;

@@ -171,6 +171,28 @@ impl EnterprisesApi<'_> {
         done(self.client, api).await
     }
 
+    /// Removes a member from an enterprise; their resources go to `receiver_user_id`, another
+    /// member (a call of the official SDKs outside the OpenAPI document).
+    ///
+    /// # Errors
+    /// API errors (4200 not a member, 4000 no receiver or one who is not a member) and
+    /// transport errors.
+    pub async fn remove_member(
+        &self,
+        enterprise_id: &str,
+        user_id: &str,
+        receiver_user_id: &str,
+    ) -> Result<()> {
+        let api = ApiRequest::delete(format!(
+            "/v1/enterprises/{}/members/{}",
+            path_segment(enterprise_id),
+            path_segment(user_id)
+        ))
+        .json(&json!({"receiver_user_id": receiver_user_id}))?
+        .idempotent(true);
+        done(self.client, api).await
+    }
+
     /// Creates an organisation; returns its id.
     ///
     /// # Errors

@@ -508,3 +508,37 @@ async fn bad_private_keys_and_configs_give_one_line_errors() {
     );
     assert!(!msg.contains('\n'));
 }
+
+#[tokio::test]
+async fn jwt_enterprise_token_needs_membership_of_the_enterprise() {
+    let env = Env::start().await;
+    let refused = jwt_app(&env)
+        .with_enterprise_id("e-jwt")
+        .token_request()
+        .expect("signed request")
+        .send_token(&env.http)
+        .await
+        .expect_err("not a member yet");
+    assert!(
+        refused.to_string().contains("enterprise e-jwt"),
+        "{refused}"
+    );
+
+    let pat = env.client_with(env.emu.pat());
+    pat.enterprises()
+        .add_members("e-jwt", &[(env.s("user_id").as_str(), "enterprise_admin")])
+        .await
+        .expect("join the enterprise");
+    let token = jwt_app(&env)
+        .with_enterprise_id("e-jwt")
+        .token_request()
+        .expect("signed request")
+        .send_token(&env.http)
+        .await
+        .expect("enterprise token");
+    env.client_with(token.access_token.expose())
+        .users()
+        .me()
+        .await
+        .expect("the token works");
+}

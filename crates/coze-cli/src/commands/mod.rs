@@ -17,6 +17,7 @@ pub mod glif;
 pub mod messages;
 pub mod serve;
 mod stdin;
+pub mod templates;
 pub mod variables;
 pub mod workflow;
 pub mod workspaces;
@@ -55,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Datasets(cmd) => datasets::run(cmd, &settings).await,
         Command::Variables(cmd) => variables::run(cmd, &settings).await,
         Command::Audio(cmd) => audio::run(cmd, &settings).await,
+        Command::Templates(cmd) => templates::run(cmd, &settings).await,
         Command::Doctor(args) => doctor::run(args, &settings).await,
         Command::Completions(_) | Command::Man => Ok(()),
     };

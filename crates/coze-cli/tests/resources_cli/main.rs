@@ -4,4 +4,5 @@
 mod bots;
 mod coverage;
 mod support;
+mod templates;
 mod workflows;

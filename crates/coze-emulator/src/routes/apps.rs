@@ -1,6 +1,7 @@
 //! Apps, folders, API apps, connectors, copy tasks and collaboration:
 //! `GET /v1/apps`, `GET /v1/folders`, `GET /v1/folders/{id}`, `POST /v1/api_apps`,
-//! `PUT /v1/api_apps/{id}`, `POST /v1/api_apps/{id}/events`,
+//! `GET /v1/api_apps`, `PUT|DELETE /v1/api_apps/{id}`, `GET|POST|DELETE /v1/api_apps/{id}/events`
+//! (list and both deletes are calls of the official SDKs outside the OpenAPI document),
 //! `POST /v1/connectors/{id}/install`, `POST /v1/connectors/{id}/user_configs`,
 //! `POST /v1/entities/copy_tasks`, `GET /v1/entities/copy_tasks/{task_id}`,
 //! `POST|DELETE /v1/{bots|workflows|apps}/{id}/collaborators[/{user_id}]` and
@@ -33,6 +34,8 @@ pub struct ApiAppRecord {
     pub app_type: String,
     pub callback_url: String,
     pub events: BTreeSet<String>,
+    /// The user who created it; nobody else sees it.
+    pub owner: String,
 }
 
 /// A copy task.
@@ -69,9 +72,17 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/apps", get(list_apps))
         .route("/v1/folders", get(list_folders))
         .route("/v1/folders/{folder_id}", get(get_folder))
-        .route("/v1/api_apps", post(create_api_app))
-        .route("/v1/api_apps/{api_app_id}", put(update_api_app))
-        .route("/v1/api_apps/{api_app_id}/events", post(subscribe_events))
+        .route("/v1/api_apps", post(create_api_app).get(list_api_apps))
+        .route(
+            "/v1/api_apps/{api_app_id}",
+            put(update_api_app).delete(delete_api_app),
+        )
+        .route(
+            "/v1/api_apps/{api_app_id}/events",
+            post(subscribe_events)
+                .get(list_events)
+                .delete(unsubscribe_events),
+        )
         .route("/v1/connectors/{connector_id}/install", post(install))
         .route(
             "/v1/connectors/{connector_id}/user_configs",
@@ -268,7 +279,7 @@ fn api_app_json(app: &ApiAppRecord) -> Value {
 
 async fn create_api_app(
     State(state): State<AppState>,
-    _authed: Authed,
+    authed: Authed,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let body: ApiAppBody = body.parse()?;
@@ -287,6 +298,7 @@ async fn create_api_app(
         app_type,
         callback_url: body.callback_url.unwrap_or_default(),
         events: BTreeSet::new(),
+        owner: authed.user_id().to_string(),
     };
     let out = api_app_json(&record);
     state.store().apps.api_apps.insert(id, record);
@@ -295,7 +307,7 @@ async fn create_api_app(
 
 async fn update_api_app(
     State(state): State<AppState>,
-    _authed: Authed,
+    authed: Authed,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
@@ -305,6 +317,7 @@ async fn update_api_app(
         .apps
         .api_apps
         .get_mut(&id)
+        .filter(|app| app.owner == authed.user_id())
         .ok_or_else(|| ApiError::not_found("api_app_id", &id))?;
     if let Some(name) = body.name.filter(|n| !n.trim().is_empty()) {
         app.name = name;
@@ -322,7 +335,7 @@ async fn update_api_app(
 
 async fn subscribe_events(
     State(state): State<AppState>,
-    _authed: Authed,
+    authed: Authed,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
@@ -335,8 +348,142 @@ async fn subscribe_events(
         .apps
         .api_apps
         .get_mut(&id)
+        .filter(|app| app.owner == authed.user_id())
         .ok_or_else(|| ApiError::not_found("api_app_id", &id))?;
     app.events.extend(body.event_types);
+    Ok(envelope::ok(json!({})))
+}
+
+/// `page_token` as an offset into a list (empty or absent: the start); 4000 when it is not one
+/// this emulator gave out.
+fn token_page<T: Clone>(items: &[T], params: &Params) -> Result<(Vec<T>, Value, bool), ApiError> {
+    let start: usize = match params.get("page_token") {
+        None => 0,
+        Some(t) => t.parse().map_err(|_| {
+            ApiError::bad_request(format!(
+                "page_token {t:?} is not one this server returned; start again without it"
+            ))
+        })?,
+    };
+    let size = params.int("page_size", 20)?;
+    if !(1..=100).contains(&size) {
+        return Err(ApiError::bad_request(format!(
+            "page_size must be between 1 and 100, got {size}"
+        )));
+    }
+    let size = usize::try_from(size).unwrap_or(20);
+    let page: Vec<T> = items.iter().skip(start).take(size).cloned().collect();
+    let end = start.saturating_add(page.len());
+    let has_more = end < items.len();
+    let next = if has_more {
+        json!(end.to_string())
+    } else {
+        json!("")
+    };
+    Ok((page, next, has_more))
+}
+
+async fn list_api_apps(
+    State(state): State<AppState>,
+    authed: Authed,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let app_type = params.get("app_type");
+    if let Some(t) = app_type
+        && !["normal", "connector"].contains(&t)
+    {
+        return Err(ApiError::bad_request(format!(
+            "app_type must be normal or connector, got {t}"
+        )));
+    }
+    let apps: Vec<Value> = state
+        .store()
+        .apps
+        .api_apps
+        .values()
+        .filter(|a| a.owner == authed.user_id())
+        .filter(|a| app_type.is_none_or(|t| a.app_type == t))
+        .map(api_app_json)
+        .collect();
+    let (items, next, has_more) = token_page(&apps, &params)?;
+    Ok(envelope::ok(
+        json!({"items": items, "next_page_token": next, "has_more": has_more}),
+    ))
+}
+
+async fn delete_api_app(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let mut store = state.store();
+    let owned = store
+        .apps
+        .api_apps
+        .get(&id)
+        .is_some_and(|app| app.owner == authed.user_id());
+    if !owned {
+        return Err(ApiError::not_found("api_app_id", &id));
+    }
+    store.apps.api_apps.remove(&id);
+    Ok(envelope::ok(json!({})))
+}
+
+async fn list_events(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let events: Vec<Value> = {
+        let store = state.store();
+        let app = store
+            .apps
+            .api_apps
+            .get(&id)
+            .filter(|app| app.owner == authed.user_id())
+            .ok_or_else(|| ApiError::not_found("api_app_id", &id))?;
+        app.events
+            .iter()
+            .map(|e| {
+                json!({
+                    "api_app_id": app.id,
+                    "event_type": e,
+                    "name": e,
+                    "description": format!("callback for the {e} event"),
+                })
+            })
+            .collect()
+    };
+    let (items, next, has_more) = token_page(&events, &params)?;
+    Ok(envelope::ok(
+        json!({"items": items, "next_page_token": next, "has_more": has_more}),
+    ))
+}
+
+async fn unsubscribe_events(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let body: ApiAppBody = body.parse()?;
+    if body.event_types.is_empty() {
+        return Err(ApiError::bad_request("event_types is required"));
+    }
+    let mut store = state.store();
+    let app = store
+        .apps
+        .api_apps
+        .get_mut(&id)
+        .filter(|app| app.owner == authed.user_id())
+        .ok_or_else(|| ApiError::not_found("api_app_id", &id))?;
+    if let Some(missing) = body.event_types.iter().find(|e| !app.events.contains(*e)) {
+        return Err(ApiError::not_found("event_type", missing));
+    }
+    for e in &body.event_types {
+        app.events.remove(e);
+    }
     Ok(envelope::ok(json!({})))
 }
 

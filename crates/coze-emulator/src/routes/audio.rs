@@ -135,7 +135,7 @@ async fn speech(
 }
 
 /// The parts of a multipart body: name → (file name, bytes).
-async fn parts(
+pub(super) async fn parts(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<BTreeMap<String, (Option<String>, Bytes)>, ApiError> {
     let mut multipart = multipart.map_err(|e| {

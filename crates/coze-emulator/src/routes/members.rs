@@ -1,6 +1,6 @@
 //! Workspaces and people: `POST /v1/workspaces` (create a team workspace),
 //! `PUT /v1/workspaces/{id}`, `GET|POST|DELETE /v1/workspaces/{id}/members`, and the enterprise
-//! calls: `POST /v1/enterprises/{id}/members`, `PUT /v1/enterprises/{id}/members/{user_id}`,
+//! calls: `POST /v1/enterprises/{id}/members`, `PUT|DELETE /v1/enterprises/{id}/members/{user_id}`,
 //! `POST /v1/enterprises/{id}/organizations`, `PUT /v1/organizations/{id}`,
 //! `POST /v1/organizations/{id}/members`, `PUT /v1/organizations/{id}/members/{user_id}`.
 //!
@@ -59,7 +59,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/v1/enterprises/{enterprise_id}/members/{user_id}",
-            put(update_enterprise_member),
+            put(update_enterprise_member).delete(remove_enterprise_member),
         )
         .route(
             "/v1/enterprises/{enterprise_id}/organizations",
@@ -440,6 +440,47 @@ async fn update_enterprise_member(
         .and_then(|m| m.get_mut(&user))
         .ok_or_else(|| ApiError::not_found("user_id", &user))?;
     *slot = role;
+    Ok(envelope::ok(json!({})))
+}
+
+#[derive(Deserialize)]
+struct RemoveBody {
+    #[serde(default, deserialize_with = "opt_id")]
+    receiver_user_id: Option<String>,
+}
+
+/// `DELETE /v1/enterprises/{id}/members/{user_id}` (a call of the official SDKs outside the
+/// OpenAPI document): the member's resources go to `receiver_user_id`, another member.
+async fn remove_enterprise_member(
+    State(state): State<AppState>,
+    _authed: Authed,
+    Path((enterprise, user)): Path<(String, String)>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let body: RemoveBody = body.parse()?;
+    let receiver = body.receiver_user_id.ok_or_else(|| {
+        ApiError::bad_request(
+            "receiver_user_id is required: the member who takes over the resources",
+        )
+    })?;
+    if receiver == user {
+        return Err(ApiError::bad_request(
+            "receiver_user_id must be another member than the one removed",
+        ));
+    }
+    let mut store = state.store();
+    let members = store
+        .people
+        .enterprise_members
+        .get_mut(&enterprise)
+        .filter(|m| m.contains_key(&user))
+        .ok_or_else(|| ApiError::not_found("user_id", &user))?;
+    if !members.contains_key(&receiver) {
+        return Err(ApiError::bad_request(format!(
+            "receiver_user_id {receiver} is not a member of enterprise {enterprise}"
+        )));
+    }
+    members.remove(&user);
     Ok(envelope::ok(json!({})))
 }
 

@@ -13,6 +13,7 @@ pub mod chatflow;
 pub mod commerce;
 pub mod conversations;
 pub mod emulator;
+pub mod extras;
 pub mod files;
 pub mod glif;
 pub mod knowledge;
@@ -23,6 +24,7 @@ pub mod plugins;
 pub mod users;
 pub mod variables;
 pub mod versions;
+pub mod voiceprints;
 pub mod websockets;
 pub mod workflows;
 pub mod workspaces;
@@ -63,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         .merge(members::routes())
         .merge(apps::routes())
         .merge(commerce::routes())
+        .merge(extras::routes())
         .merge(websockets::routes())
 }
 

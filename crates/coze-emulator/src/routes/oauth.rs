@@ -4,7 +4,9 @@
 //!   client id, the exact redirect URI and PKCE parameters, then shows a consent page (or,
 //!   with the consent mode switched, redirects at once) to `redirect_uri?code=…&state=…`
 //!   or `?error=access_denied&state=…`.
-//! - `POST /api/permission/oauth2/token` (and `…/account/{id}/token`): the grants
+//! - `POST /api/permission/oauth2/token` (and `…/account/{id}/token`, and coze-go's
+//!   `…/enterprise_id/{id}/token`, granted when the emulator's user is a member of that
+//!   enterprise): the grants
 //!   `authorization_code`, `refresh_token`, device code and JWT bearer, checked as Coze
 //!   does. Errors: HTTP 400 (401 for client authentication) with `error`, `error_code`,
 //!   `error_message` and `error_description`.
@@ -60,6 +62,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/permission/oauth2/account/{account_id}/token",
             post(token_for_account),
+        )
+        .route(
+            "/api/permission/oauth2/enterprise_id/{enterprise_id}/token",
+            post(token_for_enterprise),
         )
         .route("/api/permission/oauth2/device/code", post(device_code))
         .route(
@@ -335,7 +341,7 @@ async fn token(
     headers: HeaderMap,
     body: Result<JsonBody, ApiError>,
 ) -> Response {
-    token_grant(&state, &headers, body, None)
+    token_grant(&state, &headers, body, TokenScope::User)
 }
 
 async fn token_for_account(
@@ -344,14 +350,35 @@ async fn token_for_account(
     headers: HeaderMap,
     body: Result<JsonBody, ApiError>,
 ) -> Response {
-    token_grant(&state, &headers, body, Some(account_id))
+    token_grant(&state, &headers, body, TokenScope::Account(account_id))
+}
+
+async fn token_for_enterprise(
+    State(state): State<AppState>,
+    Path(enterprise_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<JsonBody, ApiError>,
+) -> Response {
+    token_grant(
+        &state,
+        &headers,
+        body,
+        TokenScope::Enterprise(enterprise_id),
+    )
+}
+
+/// Which token path a JWT grant came in on.
+enum TokenScope {
+    User,
+    Account(String),
+    Enterprise(String),
 }
 
 fn token_grant(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<JsonBody, ApiError>,
-    account: Option<String>,
+    account: TokenScope,
 ) -> Response {
     let Ok(body) = body else {
         return not_json();
@@ -608,7 +635,7 @@ fn jwt_grant(
     body: TokenBody,
     credential: Option<String>,
     audience: &str,
-    account: Option<String>,
+    account: TokenScope,
 ) -> Response {
     let Some(jwt) = credential else {
         return invalid_client("the JWT is missing: send it as Authorization: Bearer <jwt>");
@@ -636,13 +663,30 @@ fn jwt_grant(
         },
     };
     let user_id = state.ids().user_id.clone();
-    if let Some(account) = account
-        && account != user_id
-    {
-        return bad(
-            "invalid_request",
-            format!("invalid request: unknown account {account}"),
-        );
+    match account {
+        TokenScope::User => {}
+        TokenScope::Account(account) if account == user_id => {}
+        TokenScope::Account(account) => {
+            return bad(
+                "invalid_request",
+                format!("invalid request: unknown account {account}"),
+            );
+        }
+        TokenScope::Enterprise(enterprise) => {
+            let member = store
+                .people
+                .enterprise_members
+                .get(&enterprise)
+                .is_some_and(|m| m.contains_key(&user_id));
+            if !member {
+                return bad(
+                    "invalid_request",
+                    format!(
+                        "invalid request: the app's owner is not a member of enterprise {enterprise}"
+                    ),
+                );
+            }
+        }
     }
     let issue = Issue {
         client_id: verified.app_id,

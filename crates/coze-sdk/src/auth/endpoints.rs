@@ -76,6 +76,16 @@ impl Endpoints {
         }
     }
 
+    /// `POST {api}/api/permission/oauth2/enterprise_id/{id}/token`: a JWT app's token for an
+    /// enterprise.
+    pub fn enterprise_token(&self, enterprise_id: &str) -> String {
+        format!(
+            "{}/api/permission/oauth2/enterprise_id/{}/token",
+            self.api_base,
+            segment(enterprise_id)
+        )
+    }
+
     /// `POST {api}/api/permission/oauth2[/workspace_id/{id}]/device/code`.
     pub fn device_code(&self, workspace_id: Option<&str>) -> String {
         match workspace_id {

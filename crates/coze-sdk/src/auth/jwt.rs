@@ -149,6 +149,7 @@ pub struct JwtApp {
     session_name: Option<String>,
     scope: Option<Value>,
     account_id: Option<String>,
+    enterprise_id: Option<String>,
 }
 
 impl JwtApp {
@@ -163,6 +164,7 @@ impl JwtApp {
             session_name: None,
             scope: None,
             account_id: None,
+            enterprise_id: None,
         }
     }
 
@@ -199,6 +201,13 @@ impl JwtApp {
     /// Gets the token in another organisation (`/api/permission/oauth2/account/{id}/token`).
     pub fn with_account_id(mut self, account_id: impl Into<String>) -> Self {
         self.account_id = Some(account_id.into());
+        self
+    }
+
+    /// Gets an enterprise's token (`/api/permission/oauth2/enterprise_id/{id}/token`, as
+    /// coze-go's `EnterpriseID` option does); takes precedence over an account id.
+    pub fn with_enterprise_id(mut self, enterprise_id: impl Into<String>) -> Self {
+        self.enterprise_id = Some(enterprise_id.into());
         self
     }
 
@@ -267,11 +276,11 @@ impl JwtApp {
         if let Some(scope) = &self.scope {
             body["scope"] = scope.clone();
         }
-        Ok(OAuthRequest::post(
-            self.endpoints.token(self.account_id.as_deref()),
-            Some(jwt),
-            body,
-        ))
+        let url = match &self.enterprise_id {
+            Some(enterprise) => self.endpoints.enterprise_token(enterprise),
+            None => self.endpoints.token(self.account_id.as_deref()),
+        };
+        Ok(OAuthRequest::post(url, Some(jwt), body))
     }
 
     /// The token request, signed now.
@@ -363,6 +372,16 @@ mod tests {
                 .ends_with("/api/permission/oauth2/account/99/token")
         );
         assert!(!format!("{app:?}").contains("BEGIN"));
+        let req = app
+            .with_enterprise_id("e/1")
+            .token_request()
+            .expect("request");
+        assert!(
+            req.url()
+                .ends_with("/api/permission/oauth2/enterprise_id/e%2F1/token"),
+            "{}",
+            req.url()
+        );
     }
 
     #[test]

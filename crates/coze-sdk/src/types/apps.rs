@@ -92,6 +92,34 @@ pub struct ApiApp {
     pub name: String,
     /// Where Coze sends events.
     pub callback_url: String,
+    /// The connector of a `connector` app.
+    pub connector_id: String,
+}
+
+/// An event type an API app is subscribed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct ApiAppEvent {
+    /// The API app.
+    pub api_app_id: String,
+    /// The event type.
+    pub event_type: String,
+    /// Its name.
+    pub name: String,
+    /// What it is about.
+    pub description: String,
+}
+
+/// A page-token page (`items`, `next_page_token`, `has_more`).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct TokenPage<T> {
+    #[serde(default = "Vec::new")]
+    pub items: Vec<T>,
+    #[serde(default, deserialize_with = "crate::types::common::null_default")]
+    pub next_page_token: String,
+    #[serde(default)]
+    pub has_more: bool,
 }
 
 /// A resource copy task.

@@ -8,6 +8,7 @@ pub mod bots;
 pub mod chat;
 pub mod conversations;
 pub mod datasets;
+pub mod extras;
 pub mod files;
 pub mod members;
 pub mod messages;
