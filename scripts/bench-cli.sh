@@ -25,7 +25,8 @@
 #   coze chat -m hi (emulator, echo bot)    4.3 ms ± 4.7 (user 1.4 ms)   max RSS 8,148 / 8,716 / 9,100 KiB
 #   python -c "import cozepy" (0.20.0)      962 ms ± 144                 max RSS 52,676 / 52,840 / 52,996 KiB
 #
-# Both targets are met. Before the start-up work the same run gave 7,032 and 11,944 KiB
+# Both targets are met with a current link order: run scripts/link-order.sh first after a change
+# to Cargo.lock (a stale list gave 11.5 MiB). Before the start-up work the same run gave 7,032 and 11,944 KiB
 # (medians); what changed and why: docs/benchmarks.md ("Start-up and memory of `coze`").
 # `COZE_BENCH_NO_BUILD=1` skips the build (the binary must exist); `COZE_BENCH_BIN=PATH`
 # measures another binary (a build with other release settings, for example).
