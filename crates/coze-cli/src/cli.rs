@@ -67,6 +67,7 @@ fn parse_region(value: &str) -> Result<Region, String> {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Chat with a bot: interactive, or one message with `-m`
     Chat(commands::chat::ChatArgs),

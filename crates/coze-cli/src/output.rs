@@ -5,7 +5,7 @@
 //! pipe must end the command quietly (see `error::is_broken_pipe`).
 
 use std::io::{self, IsTerminal, Write};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anstyle::AnsiColor;
@@ -213,63 +213,54 @@ pub fn stderr_line(text: &str) {
 
 /// A spinner on stderr until the first token arrives; cleared when stopped or dropped.
 ///
-/// Drawn by hand: progress-bar crates pad the line to the terminal's width, so the `^C` the
-/// terminal echoes on Ctrl-C wraps onto the next line, the final clear hits that line instead,
-/// and "thinking…" stays on screen above "(stopped)". Here the line is only as long as its text.
+/// indicatif draws it (a steady tick on its own thread). Its terminal target pads every line
+/// with spaces to the terminal's width, which leaves the cursor in the last column: the `^C`
+/// the terminal echoes on Ctrl-C then wraps onto the next line, the final clear hits that
+/// line instead, and "thinking…" stays on screen above "(stopped)". So the spinner draws
+/// through [`SpinnerTerm`], which ends a line with "erase to the end of the line" instead of
+/// the padding: the line is only as long as its text, and the clear takes the `^C` with it.
 #[derive(Debug)]
 pub struct Spinner {
-    running: Mutex<Option<Running>>,
-}
-
-#[derive(Debug)]
-struct Running {
-    stop: Arc<(Mutex<bool>, Condvar)>,
-    thread: std::thread::JoinHandle<()>,
+    bar: indicatif::ProgressBar,
 }
 
 impl Spinner {
     fn new(message: &str) -> Self {
         let stderr = io::stderr();
         if !stderr.is_terminal() {
-            return Self::idle();
+            return Self {
+                bar: indicatif::ProgressBar::hidden(),
+            };
         }
-        Self::start(stderr, Style::stderr(), message, SPINNER_TICK)
+        let width = console::Term::stderr().size().1;
+        let term = SpinnerTerm::new(Box::new(stderr), width);
+        Self::start(term, Style::stderr(), message, SPINNER_TICK)
     }
 
-    fn idle() -> Self {
-        Self {
-            running: Mutex::new(None),
-        }
-    }
-
-    /// Draws on `w` every `tick` until stopped; a spinner that cannot start is just not shown.
-    fn start(w: impl Write + Send + 'static, style: Style, message: &str, tick: Duration) -> Self {
-        let stop = Arc::new((Mutex::new(false), Condvar::new()));
-        let flag = Arc::clone(&stop);
+    /// Draws on `term` every `tick` until stopped.
+    fn start(term: SpinnerTerm, style: Style, message: &str, tick: Duration) -> Self {
         let message: String = message.chars().take(40).collect();
-        let thread = std::thread::Builder::new()
-            .name("coze-spinner".into())
-            .spawn(move || spin(w, style, &message, tick, &flag));
-        match thread {
-            Ok(thread) => Self {
-                running: Mutex::new(Some(Running { stop, thread })),
-            },
-            Err(_) => Self::idle(),
-        }
+        let frames: Vec<String> = SPINNER_FRAMES
+            .iter()
+            .map(|frame| style.spin(&frame.to_string()))
+            .collect();
+        let frames: Vec<&str> = frames.iter().map(String::as_str).collect();
+        let bar = indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner())
+                .tick_strings(&frames),
+        );
+        bar.set_draw_target(indicatif::ProgressDrawTarget::term_like(Box::new(term)));
+        bar.set_message(style.dim(&message));
+        bar.enable_steady_tick(tick);
+        Self { bar }
     }
 
-    /// Removes the spinner and returns once its line is cleared; safe to call more than once.
+    /// Removes the spinner and returns once its line is cleared; safe to call more than once
+    /// (a second clear would erase whatever was printed on the line since).
     pub fn stop(&self) {
-        let running = self
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(Running { stop, thread }) = running {
-            let (flag, wake) = &*stop;
-            *flag.lock().unwrap_or_else(PoisonError::into_inner) = true;
-            wake.notify_all();
-            let _ = thread.join();
+        if !self.bar.is_finished() {
+            self.bar.finish_and_clear();
         }
     }
 }
@@ -281,37 +272,93 @@ impl Drop for Spinner {
 }
 
 const SPINNER_TICK: Duration = Duration::from_millis(80);
-const SPINNER_FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/// indicatif shows the last tick string once finished; a finished spinner is cleared at once.
+const SPINNER_FRAMES: [char; 11] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏', ' '];
 
-/// The spinner thread: `\r`, frame, message, erase to the end of the line; on stop, erase it.
-fn spin(
-    mut w: impl Write,
-    style: Style,
-    message: &str,
-    tick: Duration,
-    stop: &(Mutex<bool>, Condvar),
-) {
-    let (flag, wake) = stop;
-    let mut stopped = flag.lock().unwrap_or_else(PoisonError::into_inner);
-    for frame in SPINNER_FRAMES.iter().cycle() {
-        if *stopped {
-            break;
-        }
-        // Diagnostics only: a failed write must not end the command.
-        let _ = write!(
-            w,
-            "\r{} {}\x1b[K",
-            style.spin(&frame.to_string()),
-            style.dim(message)
-        );
-        let _ = w.flush();
-        stopped = match wake.wait_timeout(stopped, tick) {
-            Ok((guard, _)) => guard,
-            Err(poisoned) => poisoned.into_inner().0,
-        };
+/// The terminal indicatif draws the spinner on: stderr, with each line's padding to the
+/// terminal's width written as "erase to the end of the line" (see [`Spinner`]).
+struct SpinnerTerm {
+    out: Mutex<Box<dyn Write + Send>>,
+    width: u16,
+}
+
+impl std::fmt::Debug for SpinnerTerm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpinnerTerm")
+            .field("width", &self.width)
+            .finish_non_exhaustive()
     }
-    let _ = write!(w, "\r\x1b[2K");
-    let _ = w.flush();
+}
+
+impl SpinnerTerm {
+    fn new(out: Box<dyn Write + Send>, width: u16) -> Self {
+        Self {
+            out: Mutex::new(out),
+            width,
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) -> io::Result<()> {
+        self.out
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write_all(bytes)
+    }
+
+    fn csi(&self, n: usize, code: char) -> io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.write(format!("\x1b[{n}{code}").as_bytes())
+    }
+}
+
+impl indicatif::TermLike for SpinnerTerm {
+    fn width(&self) -> u16 {
+        self.width
+    }
+
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        self.csi(n, 'A')
+    }
+
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        self.csi(n, 'B')
+    }
+
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        self.csi(n, 'C')
+    }
+
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        self.csi(n, 'D')
+    }
+
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        self.write_str(s)?;
+        self.write(b"\n")
+    }
+
+    /// Trailing spaces (indicatif's padding) become "erase to the end of the line".
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        let text = s.trim_end_matches(' ');
+        self.write(text.as_bytes())?;
+        if text.len() < s.len() {
+            self.write(b"\x1b[K")?;
+        }
+        Ok(())
+    }
+
+    fn clear_line(&self) -> io::Result<()> {
+        self.write(b"\r\x1b[2K")
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        self.out
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .flush()
+    }
 }
 
 /// Columns aligned by display width (comfy-table with unicode-width: Chinese names are
@@ -385,6 +432,7 @@ mod tests {
     }
 
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn table_aligns_columns_including_wide_characters() {
@@ -434,32 +482,31 @@ mod tests {
     #[test]
     fn spinner_lines_are_unpadded_and_cleared_on_stop() {
         let sink = Shared::default();
-        let spinner = Spinner::start(
-            sink.clone(),
-            Style::plain(),
-            "thinking…",
-            Duration::from_millis(2),
-        );
-        std::thread::sleep(Duration::from_millis(40));
+        let term = SpinnerTerm::new(Box::new(sink.clone()), 100);
+        let spinner = Spinner::start(term, Style::plain(), "thinking…", Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(60));
         spinner.stop();
         let text = sink.text();
         assert!(text.ends_with("\r\x1b[2K"), "{text:?}");
         let frames: Vec<&str> = text
             .trim_end_matches("\r\x1b[2K")
             .split('\r')
-            .skip(1)
+            .filter(|frame| !frame.is_empty())
             .collect();
         assert!(frames.len() >= 2, "{text:?}");
         for frame in frames {
             // Padding to the terminal width would make a `^C` echo wrap past the clear.
+            let frame = frame.trim_start_matches("\x1b[2K");
             let rest = frame
                 .strip_suffix(" thinking…\x1b[K")
                 .expect("frame + message only");
             assert_eq!(rest.chars().count(), 1, "{frame:?}");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(20));
         assert_eq!(sink.text(), text, "nothing is drawn after stop");
         spinner.stop();
+        drop(spinner);
+        assert_eq!(sink.text(), text, "a second stop clears nothing");
     }
 
     #[test]

@@ -296,28 +296,13 @@ async fn jwt_login_and_renewal_signs_a_new_jwt() {
 #[tokio::test(flavor = "multi_thread")]
 async fn pat_login_reads_stdin_and_warns_before_expiry() {
     let env = Env::start().await;
-    let soon = {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_secs();
-        let days = now / 86_400 + 1;
-        // Civil date of `days` (tomorrow), via the same arithmetic any date library uses.
-        let z = days as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        };
-        format!("{y:04}-{m:02}-{d:02}")
-    };
+    // Tomorrow (UTC), as `--expires` takes it.
+    let soon = jiff::tz::Offset::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date()
+        .tomorrow()
+        .expect("tomorrow is a date")
+        .to_string();
     let run = env
         .run_with_stdin(
             &["auth", "login", "--pat", "--expires", &soon],

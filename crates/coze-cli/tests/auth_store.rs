@@ -335,12 +335,13 @@ async fn wrong_region_names_both_servers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_warning_to_a_closed_stderr_does_not_crash() {
     let env = Env::start().await;
-    let soon = (std::time::SystemTime::now() + Duration::from_secs(86_400))
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs();
-    let (y, m, d) = civil(soon / 86_400);
-    let date = format!("{y:04}-{m:02}-{d:02}");
+    // Tomorrow (UTC), as `--expires` takes it.
+    let date = jiff::tz::Offset::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date()
+        .tomorrow()
+        .expect("tomorrow is a date")
+        .to_string();
     env.run_with_stdin(
         &["auth", "login", "--pat", "--expires", &date],
         env.emu.pat(),
@@ -366,17 +367,4 @@ async fn a_warning_to_a_closed_stderr_does_not_crash() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Emulator User"), "{stdout}");
-}
-
-/// Days since 1970-01-01 to (year, month, day).
-fn civil(days: u64) -> (i64, i64, i64) {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }

@@ -17,6 +17,7 @@ use crate::error::CliError;
 use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum AudioCommand {
     /// Turn text into speech
     Speak {
@@ -46,6 +47,7 @@ pub enum AudioCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum VoicesCommand {
     /// List voices
     List {

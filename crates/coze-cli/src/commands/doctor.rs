@@ -7,7 +7,13 @@
 //! The region hosts it checks are api.coze.cn and api.coze.com; `COZE_DOCTOR_REGIONS`
 //! (`cn=URL,com=URL`) replaces them, so tests point it at local emulators and never at the
 //! internet. The other region is only tried with the token when the base URL in use is one of
-//! these hosts: a custom base URL (Coze Studio, an emulator) is said to be one.
+//! these hosts: a custom base URL (Coze Studio, an emulator) is said to be one. When the other
+//! region cannot be asked, a refused token that has the form of a Coze token (`pat_`, `czu_`,
+//! `czs_`) is still said to possibly be the other region's, first in the hint.
+//!
+//! A stored login (a profile) is checked against the base URL in use: a login made for one
+//! server and sent to another (`--region`, `--base-url`, `COZE_API_BASE` or `COZE_REGION`
+//! overriding the profile) is a warning naming the server it was made for.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -116,6 +122,7 @@ pub async fn run(_args: DoctorArgs, settings: &Settings) -> anyhow::Result<()> {
         endpoint_check(settings, region_in_use.as_ref()),
     ];
     checks.extend(token_checks(settings));
+    checks.extend(issued_check(settings, &regions));
     checks.extend(auth_checks(settings, &regions, region_in_use.as_ref()).await);
 
     // Reachability: the server in use first, then the region hosts not in use.
@@ -280,6 +287,54 @@ fn token_checks(settings: &Settings) -> Vec<Check> {
     }
 }
 
+/// A profile's login belongs to the server it was made on: when the base URL in use is another
+/// one (`--base-url`, `--region`, `COZE_API_BASE`, `COZE_REGION` override the profile's), the
+/// token is sent where it was not issued. A warning: a proxy in front of the same region is
+/// fine; the auth line says whether the server accepts it.
+fn issued_check(settings: &Settings, regions: &[RegionHost]) -> Option<Check> {
+    let Some(Credentials::Profile { name, stored }) = &settings.credentials else {
+        return None;
+    };
+    let issued = stored.base_url.trim_end_matches('/');
+    let in_use = settings.base_url.trim_end_matches('/');
+    if issued == in_use {
+        return None;
+    }
+    let region = stored.region.clone().or_else(|| {
+        regions
+            .iter()
+            .find(|r| r.base == issued)
+            .map(|r| r.name.clone())
+    });
+    let (server, flag) = match &region {
+        Some(r) => (format!("region {r} ({issued})"), format!("--region {r}")),
+        None => (issued.to_string(), format!("--base-url {issued}")),
+    };
+    let from = settings.base_origin.describe("--base-url/--region");
+    Some(
+        Check::new(
+            "login server",
+            Status::Warning,
+            format!(
+                "the login of profile `{name}` was made for {server}, but {in_use} is in use (from {from})"
+            ),
+        )
+        .hint(format!(
+            "call the server the token belongs to ({flag}, or unset COZE_API_BASE / COZE_REGION), or log in for {in_use} with `{} --base-url {in_use}`",
+            crate::settings::source::login_command(name)
+        )),
+    )
+}
+
+/// Whether the token has the form of a Coze token (a personal access token, an OAuth user
+/// token or a JWT service token), which either region could have issued.
+fn looks_like_coze_token(token: &Secret) -> bool {
+    let token = token.expose();
+    ["pat_", "czu_", "czs_"]
+        .iter()
+        .any(|prefix| token.len() > prefix.len() && token.starts_with(prefix))
+}
+
 fn token_kind(token: &Secret) -> &'static str {
     if token.expose().starts_with("pat_") {
         "a personal access token"
@@ -395,10 +450,19 @@ async fn auth_checks(
             unasked.join(", ")
         ));
     }
-    vec![Check::new("auth", Status::Error, message).hint(format!(
-        "the token is expired or revoked: create a new one at {} or run `coze auth login`",
+    let renew = format!(
+        "create a new one at {} or run `coze auth login`",
         settings::pat_page(&in_use.base)
-    ))]
+    );
+    // A Coze token that no region could be asked about may well be the other region's: the
+    // most common mistake, so it comes first.
+    let hint = match unasked.first() {
+        Some(other) if looks_like_coze_token(&token) => format!(
+            "the token may belong to region {other}, which could not be asked (see the reach lines below): a token works only in the region that issued it, so try --region {other} once it is reachable; otherwise the token is expired or revoked: {renew}"
+        ),
+        _ => format!("the token is expired or revoked: {renew}"),
+    };
+    vec![Check::new("auth", Status::Error, message).hint(hint)]
 }
 
 /// Whether the API at `base` accepts `token` (`GET /v1/users/me`); `None` when it could not

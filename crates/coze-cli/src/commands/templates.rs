@@ -8,6 +8,7 @@ use super::non_empty_arg;
 use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum TemplatesCommand {
     /// Copy a template into a workspace (an agent template becomes a draft bot)
     Duplicate {

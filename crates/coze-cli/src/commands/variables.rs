@@ -12,6 +12,7 @@ use crate::output::format_time;
 use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum VariablesCommand {
     /// Show variables (all of them when no NAME is given)
     Get {

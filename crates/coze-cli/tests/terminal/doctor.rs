@@ -214,3 +214,91 @@ fn no_token_and_an_unreachable_region_are_reported() {
         "the region not in use: {unreachable}"
     );
 }
+
+#[test]
+fn a_refused_coze_token_names_the_other_region_even_when_it_cannot_be_asked() {
+    let fx = Fixture::start();
+    // "com" is port 9 on loopback: nothing listens there.
+    let regions = format!("cn={},com=http://127.0.0.1:9", fx.emu.base_url());
+    let other_regions_pat = "pat_0123456789abcdef0123456789abcdef";
+    let (code, lines) = doctor(&fx, fx.emu.base_url(), other_regions_pat, &regions);
+    assert_eq!(code, Some(1), "{lines:#?}");
+    let auth = check(&lines, "auth");
+    assert_eq!(auth["status"], "error", "{auth}");
+    let message = auth["message"].as_str().unwrap_or_default();
+    assert!(message.contains("region com could not be asked"), "{auth}");
+    let hint = auth["hint"].as_str().unwrap_or_default();
+    assert!(
+        hint.starts_with("the token may belong to region com"),
+        "{auth}"
+    );
+    assert!(hint.contains("--region com"), "{auth}");
+    assert!(hint.contains("expired or revoked"), "{auth}");
+
+    // Something that is no Coze token at all is not blamed on the other region.
+    let (code, lines) = doctor(&fx, fx.emu.base_url(), "not-a-coze-token", &regions);
+    assert_eq!(code, Some(1), "{lines:#?}");
+    let hint = check(&lines, "auth")["hint"].as_str().unwrap_or_default();
+    assert!(!hint.contains("region com"), "{hint}");
+    assert!(
+        hint.starts_with("the token is expired or revoked"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn a_profile_login_made_for_another_server_is_named() {
+    let fx = Fixture::start();
+    let com = other(EmulatorConfig::default());
+    // Log in with a PAT against "com": the profile records that server.
+    let login = run(clean_command(fx.home.path())
+        .args(["--base-url", com.emu.base_url(), "auth", "login", "--pat"])
+        .write_stdin(format!("{}\n", com.emu.pat())));
+    assert_eq!(login.code, Some(0), "{}", login.stderr);
+
+    let regions = format!("cn={},com={}", fx.emu.base_url(), com.emu.base_url());
+    let out = run(clean_command(fx.home.path())
+        .args(["--base-url", fx.emu.base_url(), "--json", "doctor"])
+        .env("COZE_DOCTOR_REGIONS", &regions));
+    assert!(
+        !out.stdout.contains(com.emu.pat()),
+        "the token is never printed"
+    );
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let lines = json_lines(&out.stdout);
+    let issued = check(&lines, "login server");
+    assert_eq!(issued["status"], "warning", "{issued}");
+    let message = issued["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("made for region com ({})", com.emu.base_url())),
+        "{issued}"
+    );
+    assert!(message.contains(fx.emu.base_url()), "{issued}");
+    assert!(
+        issued["hint"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("--region com"),
+        "{issued}"
+    );
+    // ... and the server in use refuses it: the auth line names the region it belongs to.
+    let auth = check(&lines, "auth");
+    assert!(
+        auth["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("belongs to region com"),
+        "{auth}"
+    );
+
+    // Called where it was made, the login raises no warning.
+    let out = run(clean_command(fx.home.path())
+        .args(["--base-url", com.emu.base_url(), "--json", "doctor"])
+        .env("COZE_DOCTOR_REGIONS", &regions));
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
+    let lines = json_lines(&out.stdout);
+    assert!(
+        lines.iter().all(|l| l["check"] != "login server"),
+        "{lines:#?}"
+    );
+}

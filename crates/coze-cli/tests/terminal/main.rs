@@ -10,3 +10,4 @@ mod pty;
 mod render;
 mod repl;
 mod shell;
+mod spinner;

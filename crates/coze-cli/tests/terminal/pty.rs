@@ -70,6 +70,8 @@ pub struct Session {
     child: std::process::Child,
     input: Option<std::process::ChildStdin>,
     output: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Everything the terminal received, as it came (carriage returns and escapes kept).
+    raw: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 impl Session {
@@ -116,12 +118,18 @@ impl Session {
         let mut stdout = child.stdout.take().expect("stdout");
         let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let sink = std::sync::Arc::clone(&output);
+        let raw = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let raw_sink = std::sync::Arc::clone(&raw);
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = stdout.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
+                raw_sink
+                    .lock()
+                    .expect("output lock")
+                    .extend_from_slice(&buf[..n]);
                 let text = String::from_utf8_lossy(&buf[..n]).replace('\r', "");
                 sink.lock().expect("output lock").push_str(&text);
             }
@@ -131,6 +139,7 @@ impl Session {
             child,
             input,
             output,
+            raw,
         }
     }
 
@@ -165,9 +174,26 @@ impl Session {
         self.output.lock().expect("output lock").clone()
     }
 
+    /// What a 100x40 terminal shows after everything received so far (the vt100 crate plays
+    /// the terminal: cursor moves, erases, line wrapping).
+    pub fn screen(&self) -> String {
+        let (rows, cols) = (
+            std::num::NonZero::new(40).expect("rows"),
+            std::num::NonZero::new(100).expect("columns"),
+        );
+        let mut terminal = vt100::Parser::new(rows, cols, 0);
+        terminal.process(&self.raw.lock().expect("output lock"));
+        terminal.screen().contents()
+    }
+
     /// Closes the input (Ctrl-D at the prompt) and waits for the end; the exit status.
     pub fn finish(mut self) -> Option<i32> {
         self.send("\x04");
+        self.wait()
+    }
+
+    /// Waits for `coze` to end by itself (input closed); the exit status.
+    pub fn wait(mut self) -> Option<i32> {
         drop(self.input.take());
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {

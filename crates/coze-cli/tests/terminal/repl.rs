@@ -73,3 +73,42 @@ fn slash_commands_work_and_complete() {
     s.expect("\ntwo\". Earlier", at);
     assert_eq!(s.finish(), Some(0));
 }
+
+#[test]
+fn attach_uploads_a_file_for_the_next_message_only() {
+    if !pty::has_script() {
+        return;
+    }
+    let fx = Fixture::start();
+    let bot = fx.bot("echo");
+    let data = fx.home.path().join("data");
+    let env = [("COZE_DATA_DIR", data.to_str().expect("utf-8 path"))];
+    let file = fx.home.path().join("itinerary.pdf");
+    std::fs::write(&file, "%PDF-1.4 not really").expect("write the file");
+    let path = file.to_str().expect("utf-8 path");
+
+    let mut s = Session::start(&fx, &["chat", "--bot", bot.as_str()], &env);
+    let at = s.expect("› ", 0);
+    // Without a path: how to use it, and nothing is sent.
+    s.send("/attach\r");
+    let at = s.expect("usage: /attach PATH_OR_URL", at);
+    // A missing file: a one-line error, and the session goes on.
+    s.send("/attach /nonexistent/nope.txt\r");
+    let at = s.expect("does not exist", at);
+    s.send(&format!("/attach {path}\r"));
+    let at = s.expect(
+        &format!("(attached {path}; sent with the next message)"),
+        at,
+    );
+    s.send("read this\r");
+    let at = s.expect("You said: \"read this\".", at);
+    let at = s.expect("You attached file \"itinerary.pdf\" (file_id ", at);
+    // The attachment went with that message only.
+    s.send("and now?\r");
+    let at = s.expect("You said: \"and now?\".", at);
+    s.expect("› ", at);
+    let text = s.text();
+    let last = &text[at..];
+    assert!(!last.contains("You attached"), "{last}");
+    assert_eq!(s.finish(), Some(0));
+}

@@ -38,6 +38,7 @@ use crate::settings::{Credentials, Settings};
 
 /// `coze auth` subcommands.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum AuthCommand {
     /// Log in (PKCE, device code, web app, JWT or PAT) and store the token in the profile
     Login(login::LoginArgs),

@@ -19,6 +19,7 @@ use crate::output::{Output, format_time};
 use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum BotsCommand {
     /// List the bots of a workspace
     List {

@@ -9,6 +9,7 @@ use crate::output::{Output, format_time};
 use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ConversationsCommand {
     /// Create a conversation
     Create {

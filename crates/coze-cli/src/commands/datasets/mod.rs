@@ -22,6 +22,7 @@ use crate::output::format_time;
 use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum DatasetsCommand {
     /// List the knowledge bases of a workspace
     List {
@@ -68,6 +69,7 @@ pub enum DatasetsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum DocsCommand {
     /// Add local files and web pages, then wait until Coze has processed them
     Add {

@@ -17,6 +17,7 @@ use crate::settings::Settings;
 const PROGRESS_FROM_BYTES: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum FilesCommand {
     /// Upload a file and print its id (use it in chat: `coze chat --attach PATH`)
     Upload {

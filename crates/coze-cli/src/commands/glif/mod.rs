@@ -37,6 +37,7 @@ pub struct GlifArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum GlifCommand {
     /// List a glif's inputs: names (for --input), kinds, labels, defaults
     Inputs {

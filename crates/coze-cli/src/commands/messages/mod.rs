@@ -15,6 +15,7 @@ use crate::output::{Output, format_time};
 use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum MessagesCommand {
     /// Add a message to a conversation (it does not ask the bot)
     Create {

@@ -13,6 +13,7 @@ use crate::error::CliError;
 use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum KeysCommand {
     /// Create a key; it is printed once and stored only as a hash
     Create(CreateArgs),

@@ -46,6 +46,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ServeCommand {
     /// Create, list and revoke the API keys clients use (stored hashed)
     #[command(subcommand)]

@@ -27,6 +27,7 @@ use crate::settings::Settings;
 pub use stream::final_output;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum WorkflowCommand {
     /// List workflows and chatflows
     List {

@@ -10,6 +10,7 @@ use crate::output::Output;
 use crate::settings::Settings;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum WorkspacesCommand {
     /// List your workspaces (personal first); the ID is what `--workspace` takes
     List,
