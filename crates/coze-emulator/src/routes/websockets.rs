@@ -212,6 +212,30 @@ async fn next_event(
     None
 }
 
+/// One connection's session: what it does with each client event.
+trait Session: Send {
+    fn handle(
+        &mut self,
+        event: ClientEvent,
+    ) -> impl std::future::Future<Output = Result<(), EventError>> + Send;
+}
+
+/// Reads client events until the socket closes, hands each to the session, and answers a
+/// refused one with an `error` event.
+async fn serve<S: Session>(
+    conn: &Conn,
+    mut stream: futures_util::stream::SplitStream<WebSocket>,
+    session: &mut S,
+) {
+    while let Some((event, raw)) = next_event(conn, &mut stream).await {
+        let result = match event {
+            Ok(event) => session.handle(event).await,
+            Err(e) => Err(e),
+        };
+        report(conn, result, &raw).await;
+    }
+}
+
 /// Sends the `error` event for a refused client event.
 async fn report(conn: &Conn, result: Result<(), EventError>, raw: &Utf8Bytes) {
     if let Err(e) = result {
@@ -283,14 +307,7 @@ async fn chat(
             buffer: Vec::new(),
             running: None,
         };
-        let mut stream = stream;
-        while let Some((event, raw)) = next_event(&conn, &mut stream).await {
-            let result = match event {
-                Ok(event) => session.handle(event).await,
-                Err(e) => Err(e),
-            };
-            report(&conn, result, &raw).await;
-        }
+        serve(&conn, stream, &mut session).await;
         if let Some(run) = session.running.take() {
             // The client left: the chat carries on server-side, without audio.
             run.cancel.store(true, Ordering::Relaxed);
@@ -345,7 +362,7 @@ struct ChatSession {
     running: Option<RunningChat>,
 }
 
-impl ChatSession {
+impl Session for ChatSession {
     async fn handle(&mut self, event: ClientEvent) -> Result<(), EventError> {
         match event.event_type.as_str() {
             "chat.update" => self.update(&event.data).await,
@@ -450,7 +467,9 @@ impl ChatSession {
             other => Err(unknown_event("/v1/chat", other, CHAT_EVENTS)),
         }
     }
+}
 
+impl ChatSession {
     async fn update(&mut self, data: &Value) -> Result<(), EventError> {
         if !data.is_object() {
             return Err(EventError::bad("chat.update needs a data object"));
@@ -764,14 +783,7 @@ async fn speech(
             settings: Map::new(),
             text: String::new(),
         };
-        let mut stream = stream;
-        while let Some((event, raw)) = next_event(&conn, &mut stream).await {
-            let result = match event {
-                Ok(event) => session.handle(event).await,
-                Err(e) => Err(e),
-            };
-            report(&conn, result, &raw).await;
-        }
+        serve(&conn, stream, &mut session).await;
     })
 }
 
@@ -783,7 +795,7 @@ struct SpeechSession {
     text: String,
 }
 
-impl SpeechSession {
+impl Session for SpeechSession {
     async fn handle(&mut self, event: ClientEvent) -> Result<(), EventError> {
         match event.event_type.as_str() {
             "speech.update" => {
@@ -887,14 +899,7 @@ async fn transcriptions(
             settings: Map::new(),
             buffer: Vec::new(),
         };
-        let mut stream = stream;
-        while let Some((event, raw)) = next_event(&conn, &mut stream).await {
-            let result = match event {
-                Ok(event) => session.handle(event).await,
-                Err(e) => Err(e),
-            };
-            report(&conn, result, &raw).await;
-        }
+        serve(&conn, stream, &mut session).await;
     })
 }
 
@@ -906,7 +911,7 @@ struct TranscriptionSession {
     buffer: Vec<u8>,
 }
 
-impl TranscriptionSession {
+impl Session for TranscriptionSession {
     async fn handle(&mut self, event: ClientEvent) -> Result<(), EventError> {
         match event.event_type.as_str() {
             "transcriptions.update" => {
