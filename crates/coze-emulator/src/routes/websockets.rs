@@ -236,6 +236,29 @@ async fn serve<S: Session>(
     }
 }
 
+/// `input_audio_buffer.append` (chat and transcriptions): decodes the base64 delta into the
+/// session's buffer, up to [`MAX_AUDIO_BUFFER`] bytes.
+fn append_audio(buffer: &mut Vec<u8>, data: &Value) -> Result<(), EventError> {
+    let bytes = wsevent::audio_delta(data)?;
+    if buffer.len() + bytes.len() > MAX_AUDIO_BUFFER {
+        return Err(EventError::bad(format!(
+            "the input audio buffer is full ({MAX_AUDIO_BUFFER} bytes): send input_audio_buffer.complete or clear"
+        )));
+    }
+    buffer.extend_from_slice(&bytes);
+    Ok(())
+}
+
+/// `input_audio_buffer.complete`: the buffered audio, refused when nothing was appended.
+fn take_audio(buffer: &mut Vec<u8>) -> Result<Vec<u8>, EventError> {
+    if buffer.is_empty() {
+        return Err(EventError::bad(
+            "the input audio buffer is empty: send input_audio_buffer.append with audio first",
+        ));
+    }
+    Ok(std::mem::take(buffer))
+}
+
 /// Sends the `error` event for a refused client event.
 async fn report(conn: &Conn, result: Result<(), EventError>, raw: &Utf8Bytes) {
     if let Err(e) = result {
@@ -384,28 +407,14 @@ impl Session for ChatSession {
                 }]))
                 .await
             }
-            "input_audio_buffer.append" => {
-                let bytes = wsevent::audio_delta(&event.data)?;
-                if self.buffer.len() + bytes.len() > MAX_AUDIO_BUFFER {
-                    return Err(EventError::bad(format!(
-                        "the input audio buffer is full ({MAX_AUDIO_BUFFER} bytes): send input_audio_buffer.complete or clear"
-                    )));
-                }
-                self.buffer.extend_from_slice(&bytes);
-                Ok(())
-            }
+            "input_audio_buffer.append" => append_audio(&mut self.buffer, &event.data),
             "input_audio_buffer.clear" => {
                 self.buffer.clear();
                 self.conn.send("input_audio_buffer.cleared", None).await;
                 Ok(())
             }
             "input_audio_buffer.complete" => {
-                if self.buffer.is_empty() {
-                    return Err(EventError::bad(
-                        "the input audio buffer is empty: send input_audio_buffer.append with audio first",
-                    ));
-                }
-                let audio = std::mem::take(&mut self.buffer);
+                let audio = take_audio(&mut self.buffer)?;
                 self.conn.send("input_audio_buffer.completed", None).await;
                 let text = wsevent::transcribe(&audio, &self.input);
                 self.conn
@@ -929,28 +938,14 @@ impl Session for TranscriptionSession {
                     .await;
                 Ok(())
             }
-            "input_audio_buffer.append" => {
-                let bytes = wsevent::audio_delta(&event.data)?;
-                if self.buffer.len() + bytes.len() > MAX_AUDIO_BUFFER {
-                    return Err(EventError::bad(format!(
-                        "the input audio buffer is full ({MAX_AUDIO_BUFFER} bytes): send input_audio_buffer.complete or clear"
-                    )));
-                }
-                self.buffer.extend_from_slice(&bytes);
-                Ok(())
-            }
+            "input_audio_buffer.append" => append_audio(&mut self.buffer, &event.data),
             "input_audio_buffer.clear" => {
                 self.buffer.clear();
                 self.conn.send("input_audio_buffer.cleared", None).await;
                 Ok(())
             }
             "input_audio_buffer.complete" => {
-                if self.buffer.is_empty() {
-                    return Err(EventError::bad(
-                        "the input audio buffer is empty: send input_audio_buffer.append with audio first",
-                    ));
-                }
-                let audio = std::mem::take(&mut self.buffer);
+                let audio = take_audio(&mut self.buffer)?;
                 self.conn.send("input_audio_buffer.completed", None).await;
                 let text = wsevent::transcribe(&audio, &self.input);
                 let pace = self.state.pace();
